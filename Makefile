@@ -1,0 +1,64 @@
+# The commands a newcomer needs. `make help` lists them.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: help venv up down logs ps test test-unit test-integration check generate lint format offline-images clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(INSTALLED): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(INSTALLED) ## Create .venv and install the lab with its dev tools
+
+up: ## Start the lab (builds the app image on first run)
+	docker compose up -d --build --wait
+
+down: ## Stop the lab (add V=1 to delete its data volumes too)
+	docker compose down $(if $(V),--volumes,)
+
+logs: ## Follow the app's JSON logs
+	docker compose logs -f app
+
+ps: ## Show every service and its health
+	docker compose ps
+
+test: test-unit test-integration ## Unit tests, then integration tests against real containers
+
+test-unit: $(INSTALLED) ## Unit tests only (seconds, no Docker)
+	$(BIN)/pytest tests/unit -q
+
+test-integration: $(INSTALLED) ## Integration tests: bring up a private compose stack and test it
+	$(BIN)/pytest tests/integration -m integration -v
+
+check: $(INSTALLED) ## Run `lab check` against the running lab
+	$(BIN)/lab check
+
+generate: $(INSTALLED) ## Regenerate Prometheus, Alertmanager and Grafana files from lab/spec
+	$(BIN)/lab generate
+
+lint: $(INSTALLED) ## ruff (lint + format check), mypy, the generated files' drift check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lab generate --check
+
+format: $(INSTALLED) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+offline-images: ## Build stand-in images from Debian packages (no registry needed; root)
+	@echo 'Run: eval "$$(.ci/offline-images)"  (exports the image variables into your shell)'
+	.ci/offline-images
+
+clean: ## Remove the virtualenv and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,11 @@
+"""Thin typed HTTP clients for the services the lab checks: Prometheus, Alertmanager, Grafana.
+
+They speak each service's documented HTTP API and return plain dataclasses, so a check
+reads as a statement about the service rather than about JSON shapes.
+"""
+
+from lab.clients.alertmanager import AlertmanagerClient
+from lab.clients.base import ServiceError, ServiceUnreachable
+from lab.clients.prometheus import PrometheusClient
+
+__all__ = ["AlertmanagerClient", "PrometheusClient", "ServiceError", "ServiceUnreachable"]

@@ -1,0 +1,133 @@
+"""Client for the parts of Prometheus's HTTP API (/api/v1) the lab relies on."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from lab.clients.base import HttpClient, ServiceError
+
+
+@dataclass(frozen=True)
+class ScrapeTarget:
+    """One active scrape target, as /api/v1/targets reports it."""
+
+    job: str
+    instance: str
+    scrape_url: str
+    health: str
+    last_scrape: datetime | None
+    last_error: str
+    scrape_interval: str | None
+
+    @property
+    def is_up(self) -> bool:
+        return self.health == "up"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One series of an instant-query result: its labels and its value."""
+
+    labels: dict[str, str]
+    value: float
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One alerting or recording rule, with its evaluation health."""
+
+    name: str
+    type: str
+    query: str
+    health: str
+    state: str | None
+    group: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    duration_seconds: float
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value or value.startswith("0001-01-01"):
+        return None
+    # Prometheus sends RFC 3339 with nanoseconds; datetime takes at most microseconds.
+    head, _, tail = value.partition(".")
+    if tail:
+        digits = "".join(ch for ch in tail if ch.isdigit())
+        zone = tail[len(digits) :]
+        value = f"{head}.{digits[:6]}{zone}"
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class PrometheusClient(HttpClient):
+    """Queries Prometheus: targets, instant queries, rules, Alertmanagers, config."""
+
+    service_name = "Prometheus"
+
+    def _data(self, path: str, **params: Any) -> Any:
+        body = self._json("GET", path, params=params or None)
+        if body.get("status") != "success":
+            raise ServiceError(f"Prometheus {path} failed: {body.get('error', body)}")
+        return body["data"]
+
+    def ready(self) -> bool:
+        return self.is_ready("/-/ready")
+
+    def targets(self) -> list[ScrapeTarget]:
+        data = self._data("/api/v1/targets", state="active")
+        return [
+            ScrapeTarget(
+                job=t["labels"].get("job", ""),
+                instance=t["labels"].get("instance", ""),
+                scrape_url=t.get("scrapeUrl", ""),
+                health=t.get("health", "unknown"),
+                last_scrape=_parse_time(t.get("lastScrape")),
+                last_error=t.get("lastError", ""),
+                scrape_interval=t.get("scrapeInterval"),
+            )
+            for t in data["activeTargets"]
+        ]
+
+    def query(self, expr: str, *, at: datetime | None = None) -> list[Sample]:
+        """Instant query; NaN and infinite values are dropped (they mean "no data")."""
+        params: dict[str, Any] = {"query": expr}
+        if at is not None:
+            params["time"] = at.timestamp()
+        data = self._data("/api/v1/query", **params)
+        if data["resultType"] == "scalar":
+            raw = [{"metric": {}, "value": data["result"]}]
+        elif data["resultType"] == "vector":
+            raw = data["result"]
+        else:
+            raise ServiceError(f"expected a vector from {expr!r}, got {data['resultType']}")
+        samples = [Sample(labels=r["metric"], value=float(r["value"][1])) for r in raw]
+        return [s for s in samples if math.isfinite(s.value)]
+
+    def rules(self) -> list[Rule]:
+        data = self._data("/api/v1/rules")
+        return [
+            Rule(
+                name=r["name"],
+                type=r["type"],
+                query=r["query"],
+                health=r.get("health", "unknown"),
+                state=r.get("state"),
+                group=group["name"],
+                labels=r.get("labels", {}),
+                annotations=r.get("annotations", {}),
+                duration_seconds=float(r.get("duration", 0)),
+            )
+            for group in data["groups"]
+            for r in group["rules"]
+        ]
+
+    def active_alertmanagers(self) -> list[str]:
+        """URLs of the Alertmanagers Prometheus currently sends alerts to."""
+        data = self._data("/api/v1/alertmanagers")
+        return [am["url"] for am in data.get("activeAlertmanagers", [])]
+
+    def config_yaml(self) -> str:
+        return str(self._data("/api/v1/status/config")["yaml"])

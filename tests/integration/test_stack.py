@@ -1,0 +1,70 @@
+"""The compose stack comes up whole: Prometheus scrapes the app and knows Alertmanager."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from lab.clients.prometheus import ScrapeTarget
+from lab.polling import poll_until
+from tests.integration.conftest import Stack
+
+
+def test_prometheus_reports_app_target_up_with_a_recent_scrape(stack: Stack) -> None:
+    """Prometheus's rag-app target is UP and was scraped less than 30 s ago."""
+
+    def app_target_up() -> ScrapeTarget | None:
+        return next(
+            (t for t in stack.prometheus.targets() if t.job == "rag-app" and t.is_up), None
+        )
+
+    target = poll_until(app_target_up, timeout=90, describe="rag-app target UP")
+    assert target.last_scrape is not None
+    age = (datetime.now(UTC) - target.last_scrape).total_seconds()
+    assert age < 30, f"last scrape {age:.1f}s ago"
+    assert target.last_error == ""
+
+
+def test_alertmanager_is_ready_and_active_in_prometheus(stack: Stack) -> None:
+    """Alertmanager answers ready and Prometheus lists it as an active Alertmanager."""
+    assert stack.alertmanager.ready()
+    urls = poll_until(
+        stack.prometheus.active_alertmanagers, timeout=60, describe="an active Alertmanager"
+    )
+    assert any("alertmanager:9093" in url for url in urls), urls
+
+
+def test_app_answers_a_query(stack: Stack) -> None:
+    """POST /query returns an answer with sources and echoes the caller's correlation id."""
+    response = requests.post(
+        f"{stack.app_url}/query",
+        json={"question": "How does a response cache lower RAG cost?", "top_k": 3},
+        headers={"X-Correlation-ID": "it-query-1"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["answer"]
+    assert 1 <= len(body["sources"]) <= 3
+    assert body["correlation_id"] == "it-query-1"
+    assert response.headers["X-Correlation-ID"] == "it-query-1"
+
+
+def test_app_serves_valid_prometheus_exposition(stack: Stack) -> None:
+    """/metrics parses as Prometheus text exposition and carries the rag_* families."""
+    response = requests.get(f"{stack.app_url}/metrics", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/plain")
+    families = {f.name for f in text_string_to_metric_families(response.text)}
+    expected = {
+        "rag_query_duration_seconds",
+        "rag_requests",
+        "rag_errors",
+        "rag_cache_hits",
+        "rag_cache_requests",
+        "rag_cost_usd",
+        "rag_rate_limit_headroom_percent",
+    }
+    assert expected <= families, sorted(expected - families)
