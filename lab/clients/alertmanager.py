@@ -35,6 +35,7 @@ class AlertmanagerClient(HttpClient):
     """Talks to Alertmanager: readiness, status, sending and listing alerts."""
 
     service_name = "Alertmanager"
+    compose_service = "alertmanager"
 
     def ready(self) -> bool:
         return self.is_ready("/-/ready")

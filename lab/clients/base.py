@@ -14,6 +14,10 @@ class ServiceError(RuntimeError):
 class ServiceUnreachable(ServiceError):
     """Nothing answered at the service's address: it is down, or the URL is wrong."""
 
+    def __init__(self, message: str, *, compose_service: str) -> None:
+        super().__init__(message)
+        self.compose_service = compose_service
+
 
 class HttpClient:
     """Base for the API clients: JSON over HTTP with errors that name the service and URL.
@@ -23,6 +27,7 @@ class HttpClient:
     """
 
     service_name = "service"
+    compose_service = "app"
 
     def __init__(
         self, base_url: str, *, timeout: float = 5.0, session: requests.Session | None = None
@@ -37,7 +42,10 @@ class HttpClient:
         try:
             return self._session.request(method, url, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise ServiceUnreachable(f"{self.service_name} is not reachable at {url}: {exc}") from exc
+            raise ServiceUnreachable(
+                f"{self.service_name} is not reachable at {url} ({type(exc).__name__})",
+                compose_service=self.compose_service,
+            ) from exc
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self._request(method, path, **kwargs)

@@ -66,6 +66,7 @@ class PrometheusClient(HttpClient):
     """Queries Prometheus: targets, instant queries, rules, Alertmanagers, config."""
 
     service_name = "Prometheus"
+    compose_service = "prometheus"
 
     def _data(self, path: str, **params: Any) -> Any:
         body = self._json("GET", path, params=params or None)

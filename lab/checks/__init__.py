@@ -1,0 +1,1 @@
+"""The course's readiness checks, one module each, all returning `CheckResult`."""

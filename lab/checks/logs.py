@@ -1,0 +1,220 @@
+"""Check 4: one request can be followed end to end through the logs by its correlation id.
+
+Sends a query with a fresh correlation id, reads the app's log lines back, and proves
+they are JSON, all carry that id, and show the lifecycle in order; then follows the
+request's exemplar on the latency histogram back to the same id, which is how a person
+jumps from a slow bucket in Grafana to the request's logs.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+from lab.checks.context import CheckContext, Evidence, run_check
+from lab.checks.result import CheckFailed, CheckResult
+from lab.logsource import LogSource, LogSourceError
+from lab.polling import Timeout, poll_until
+
+NAME = "logs"
+TITLE = "A request can be traced through the logs by its correlation id"
+
+LIFECYCLE = (
+    "query_received",
+    "embedding_generated",
+    "vector_search_completed",
+    "llm_call_completed",
+    "response_returned",
+)
+LATENCY_HISTOGRAM = "rag_query_duration_seconds"
+ATTEMPTS = 3
+
+
+@dataclass
+class Trace:
+    """The log lines that mention one correlation id, sorted into what the check needs."""
+
+    correlation_id: str
+    events: list[str] = field(default_factory=list)
+    not_json: list[str] = field(default_factory=list)
+    without_id: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return _is_subsequence(LIFECYCLE, self.events)
+
+    @property
+    def missing(self) -> list[str]:
+        return [event for event in LIFECYCLE if event not in self.events]
+
+
+def _is_subsequence(wanted: tuple[str, ...], seen: list[str]) -> bool:
+    remaining = iter(seen)
+    return all(event in remaining for event in wanted)
+
+
+def trace_request(lines: list[str], correlation_id: str) -> Trace:
+    """Collect the lines mentioning `correlation_id`, in log order.
+
+    A line that mentions the id but is not JSON, or whose `correlation_id` field is
+    another value or absent, is a defect of the log pipeline and is kept to report.
+    """
+    trace = Trace(correlation_id)
+    for line in lines:
+        if correlation_id not in line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            trace.not_json.append(line)
+            continue
+        if not isinstance(record, dict) or record.get("correlation_id") != correlation_id:
+            trace.without_id.append(line)
+            continue
+        trace.events.append(str(record.get("event", "")))
+    return trace
+
+
+def latest_request_id(lines: list[str]) -> str | None:
+    """The correlation id of the last request whose `query_received` line is in `lines`."""
+    for line in reversed(lines):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and record.get("event") == LIFECYCLE[0]:
+            value = record.get("correlation_id")
+            if isinstance(value, str) and value:
+                return value
+    return None
+
+
+def exemplar_ids(openmetrics_text: str) -> set[str]:
+    """Correlation ids carried as exemplars on the latency histogram's buckets."""
+    ids: set[str] = set()
+    for family in text_string_to_metric_families(openmetrics_text):
+        if family.name != LATENCY_HISTOGRAM:
+            continue
+        for sample in family.samples:
+            if sample.exemplar is not None and "correlation_id" in sample.exemplar.labels:
+                ids.add(sample.exemplar.labels["correlation_id"])
+    return ids
+
+
+def run(ctx: CheckContext, source: LogSource, *, send_query: bool = True) -> CheckResult:
+    """With `send_query` false (logs piped in), the latest request in the logs is traced."""
+    if send_query:
+        return run_check(NAME, TITLE, lambda evidence: _check_fresh(ctx, source, evidence))
+    return run_check(NAME, TITLE, lambda evidence: _check_existing(source, evidence))
+
+
+def _read(source: LogSource, since: datetime) -> list[str]:
+    try:
+        return source.lines_since(since)
+    except LogSourceError as exc:
+        raise CheckFailed(str(exc), fix=str(exc).rpartition(": ")[2] or str(exc)) from exc
+
+
+def _report_defects(trace: Trace, source: LogSource) -> None:
+    if trace.not_json:
+        raise CheckFailed(
+            f"{len(trace.not_json)} line(s) for {trace.correlation_id} are not JSON, e.g. "
+            f"{trace.not_json[0][:120]!r}",
+            fix="render every log line with structlog's JSONRenderer (no console renderer)",
+        )
+    if trace.without_id:
+        raise CheckFailed(
+            f"{len(trace.without_id)} line(s) mention {trace.correlation_id} without carrying it "
+            f"as correlation_id, e.g. {trace.without_id[0][:120]!r}",
+            fix="bind correlation_id with structlog.contextvars in the request middleware",
+        )
+    if not trace.complete:
+        raise CheckFailed(
+            f"the lifecycle of {trace.correlation_id} in {source.description} is incomplete: "
+            f"saw {trace.events or 'nothing'}, missing {trace.missing}",
+            fix="log each stage (query_received, embedding_generated, vector_search_completed, "
+            "llm_call_completed, response_returned) while the correlation id is bound",
+            events=trace.events,
+        )
+
+
+def _check_existing(source: LogSource, evidence: Evidence) -> None:
+    lines = _read(source, datetime.now(UTC) - timedelta(hours=1))
+    correlation_id = latest_request_id(lines)
+    if correlation_id is None:
+        raise CheckFailed(
+            f"no `{LIFECYCLE[0]}` line with a correlation_id in {source.description}",
+            fix="send a query first, and log `query_received` with the correlation id bound",
+        )
+    trace = trace_request(lines, correlation_id)
+    _report_defects(trace, source)
+    evidence.add(
+        f"✓ {len(trace.events)} JSON lines in {source.description} carry correlation_id "
+        f"{correlation_id}: {' → '.join(trace.events)}",
+        correlation_id=correlation_id,
+        events=trace.events,
+    )
+
+
+def _check_fresh(ctx: CheckContext, source: LogSource, evidence: Evidence) -> None:
+    # The app fails about 1 % of queries on purpose (the baseline), and a bucket keeps
+    # only its latest exemplar, which concurrent traffic may replace between the answer
+    # and the read of /metrics: either is retried with a new id, three times at most.
+    reply = None
+    exemplars: set[str] = set()
+    for attempt in range(1, ATTEMPTS + 1):
+        correlation_id = f"lab-check-{uuid.uuid4().hex[:16]}"
+        started = datetime.now(UTC) - timedelta(seconds=2)
+        # A question no one asked before, so the answer comes through the whole pipeline.
+        reply = ctx.app.query(
+            f"How do correlation ids help trace a RAG request? ({correlation_id})",
+            correlation_id=correlation_id,
+        )
+        if reply.status_code != 200:
+            evidence.add(f"· attempt {attempt}: /query answered {reply.status_code}, retrying")
+            continue
+        exemplars = exemplar_ids(ctx.app.metrics_text(openmetrics=True))
+        if correlation_id in exemplars:
+            break
+    if reply is None or reply.status_code != 200:
+        raise CheckFailed(
+            f"/query failed {ATTEMPTS} times in a row (last HTTP "
+            f"{reply.status_code if reply else 'none'})",
+            fix="look at the app's error lines: `docker compose logs app | grep query_failed`",
+        )
+    if reply.correlation_id != correlation_id:
+        raise CheckFailed(
+            f"the app answered with X-Correlation-ID {reply.correlation_id!r}, "
+            f"not the {correlation_id!r} it was sent",
+            fix="reuse a valid incoming X-Correlation-ID and echo it in the response header",
+        )
+    evidence.add(
+        f"✓ query sent with correlation id {correlation_id}", correlation_id=correlation_id
+    )
+
+    def complete_trace() -> Trace | None:
+        trace = trace_request(_read(source, started), correlation_id)
+        return trace if trace.complete or trace.not_json or trace.without_id else None
+
+    try:
+        trace = poll_until(complete_trace, timeout=10, interval=0.5, describe="the request's logs")
+    except Timeout:
+        trace = trace_request(_read(source, started), correlation_id)
+    _report_defects(trace, source)
+    evidence.add(
+        f"✓ {len(trace.events)} JSON lines in {source.description} carry it, in order: "
+        f"{' → '.join(trace.events)}",
+        events=trace.events,
+    )
+    if correlation_id not in exemplars:
+        raise CheckFailed(
+            f"no exemplar on {LATENCY_HISTOGRAM} carries {correlation_id} "
+            f"({len(exemplars)} exemplars seen)",
+            fix="observe the latency with exemplar={'correlation_id': id} and serve /metrics "
+            "as OpenMetrics when asked (prometheus_client's choose_encoder)",
+        )
+    evidence.add(f"✓ the latency histogram's exemplar leads back to {correlation_id}")

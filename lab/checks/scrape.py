@@ -1,0 +1,127 @@
+"""Check 1: Prometheus scrapes the app, recently and often enough.
+
+Proves the chain end to end: the app's /metrics parses as Prometheus exposition and
+carries the rag_* families the dashboards and alerts use, Prometheus has the app as
+an UP target, scraped it less than 30 s ago, and scrapes it at least every 30 s.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from lab.checks.context import CheckContext, Evidence, run_check
+from lab.checks.result import CheckFailed, CheckResult
+
+NAME = "scrape"
+TITLE = "Prometheus scrapes the app"
+
+# The families the course's panels and alert rules query (names as the parser reports
+# them: counters without `_total`).
+REQUIRED_METRIC_FAMILIES = frozenset(
+    {
+        "rag_query_duration_seconds",
+        "rag_requests",
+        "rag_errors",
+        "rag_cache_hits",
+        "rag_cache_requests",
+        "rag_cost_usd",
+        "rag_rate_limit_headroom_percent",
+    }
+)
+
+
+def parse_duration_seconds(text: str) -> float:
+    """Seconds in a Prometheus duration such as "15s", "1m30s" or "500ms"."""
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+    total, number = 0.0, ""
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char.isdigit() or char == ".":
+            number += char
+            index += 1
+            continue
+        unit = "ms" if text.startswith("ms", index) else char
+        if unit not in units or not number:
+            raise ValueError(f"not a Prometheus duration: {text!r}")
+        total += float(number) * units[unit]
+        number = ""
+        index += len(unit)
+    if number:
+        raise ValueError(f"not a Prometheus duration (missing unit): {text!r}")
+    return total
+
+
+def run(ctx: CheckContext) -> CheckResult:
+    return run_check(NAME, TITLE, lambda evidence: _check(ctx, evidence))
+
+
+def _check(ctx: CheckContext, evidence: Evidence) -> None:
+    settings = ctx.settings
+    text = ctx.app.metrics_text()
+    try:
+        families = {family.name for family in text_string_to_metric_families(text)}
+    except ValueError as exc:
+        raise CheckFailed(
+            f"{settings.app_url}/metrics is not valid Prometheus exposition: {exc}",
+            fix="serve /metrics with prometheus_client's generate_latest (or choose_encoder)",
+        ) from exc
+    missing = sorted(REQUIRED_METRIC_FAMILIES - families)
+    if missing:
+        raise CheckFailed(
+            f"/metrics lacks {', '.join(missing)}",
+            fix="instrument the app with these metrics; the dashboards and alerts query them",
+            missing_families=missing,
+        )
+    evidence.add(
+        f"✓ {settings.app_url}/metrics parses: {len(families)} families, "
+        f"all {len(REQUIRED_METRIC_FAMILIES)} required rag_* present",
+        metric_families=len(families),
+    )
+
+    targets = [t for t in ctx.prometheus.targets() if t.job == settings.app_job]
+    if not targets:
+        raise CheckFailed(
+            f"Prometheus has no active target with job={settings.app_job!r}",
+            fix=f"add a scrape_config with job_name {settings.app_job!r} targeting the app "
+            "to prometheus/prometheus.yml and reload Prometheus",
+        )
+    down = [t for t in targets if not t.is_up]
+    if down:
+        target = down[0]
+        raise CheckFailed(
+            f"target {target.scrape_url} is {target.health.upper()}: "
+            f"{target.last_error or 'no error recorded yet'}",
+            fix="check that Prometheus can reach the app: `docker compose ps app`, "
+            "and the target's lastError at http://localhost:9090/targets",
+        )
+    now = datetime.now(UTC)
+    for target in targets:
+        if target.last_scrape is None:
+            raise CheckFailed(
+                f"target {target.scrape_url} has never been scraped",
+                fix="wait one scrape interval (`lab wait`) and run the check again",
+            )
+        age = (now - target.last_scrape).total_seconds()
+        if age >= settings.max_scrape_age_seconds:
+            raise CheckFailed(
+                f"target {target.scrape_url} was last scraped {age:.0f}s ago "
+                f"(limit {settings.max_scrape_age_seconds:.0f}s)",
+                fix="Prometheus has stopped scraping: check `docker compose logs prometheus`",
+                last_scrape_age_seconds=age,
+            )
+        interval = parse_duration_seconds(target.scrape_interval or "0s")
+        if target.scrape_interval and interval > settings.max_scrape_interval_seconds:
+            raise CheckFailed(
+                f"target {target.scrape_url} is scraped every {target.scrape_interval}",
+                fix="set scrape_interval to 15s for the app's job in prometheus/prometheus.yml",
+                scrape_interval_seconds=interval,
+            )
+        evidence.add(
+            f"✓ target {target.scrape_url} UP, last scrape {age:.1f}s ago, "
+            f"every {target.scrape_interval or 'default interval'}",
+            last_scrape_age_seconds=round(age, 3),
+            scrape_interval_seconds=interval,
+        )

@@ -1,0 +1,98 @@
+"""Where `lab check` reads the app's log lines from: the Docker engine, a file, or stdin.
+
+The compose stack's app container is found by its compose labels, so the check reads
+the same lines a person sees with `docker compose logs app`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+
+class LogSourceError(RuntimeError):
+    """The log lines cannot be read; the message says how to make them readable."""
+
+
+class LogSource(Protocol):
+    description: str
+
+    def lines_since(self, since: datetime) -> list[str]:
+        """The app's log lines written at or after `since` (sources that cannot tell
+        time return everything they have)."""
+        ...
+
+
+@dataclass
+class DockerLogSource:
+    """Logs of a compose service's container, read through the Docker engine."""
+
+    project: str
+    service: str = "app"
+
+    @property
+    def description(self) -> str:
+        return f"docker logs of compose service {self.service!r} (project {self.project!r})"
+
+    def lines_since(self, since: datetime) -> list[str]:
+        try:
+            import docker
+            from docker.errors import DockerException
+        except ImportError as exc:  # the `lab` extra brings it
+            raise LogSourceError("the `docker` package is missing: pip install docker") from exc
+        try:
+            client = docker.from_env()
+            containers = client.containers.list(
+                filters={
+                    "label": [
+                        f"com.docker.compose.project={self.project}",
+                        f"com.docker.compose.service={self.service}",
+                    ]
+                }
+            )
+        except DockerException as exc:
+            raise LogSourceError(
+                f"cannot reach the Docker engine ({exc}); read logs from a file instead: "
+                "`docker compose logs --no-log-prefix app > app.log` then `--logs-file app.log`"
+            ) from exc
+        if not containers:
+            raise LogSourceError(
+                f"no running container for service {self.service!r} in compose project "
+                f"{self.project!r}: start the lab (`docker compose up -d`) or set "
+                "--compose-project / LAB_COMPOSE_PROJECT"
+            )
+        raw = containers[0].logs(stdout=True, stderr=True, since=since, timestamps=False)
+        return raw.decode("utf-8", errors="replace").splitlines()
+
+
+@dataclass
+class FileLogSource:
+    """Log lines in a file, e.g. `docker compose logs --no-log-prefix app > app.log`."""
+
+    path: Path
+
+    @property
+    def description(self) -> str:
+        return f"log file {self.path}"
+
+    def lines_since(self, since: datetime) -> list[str]:
+        try:
+            return self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError as exc:
+            raise LogSourceError(f"cannot read {self.path}: {exc}") from exc
+
+
+@dataclass
+class StreamLogSource:
+    """Log lines piped in: `docker compose logs --no-log-prefix app | lab check --logs-stdin`."""
+
+    read: Callable[[], Iterable[str]] = lambda: sys.stdin
+
+    description: str = "standard input"
+
+    def lines_since(self, since: datetime) -> list[str]:
+        return [line.rstrip("\n") for line in self.read()]

@@ -1,0 +1,39 @@
+"""Where the `lab` commands find the services: one settings object, from LAB_* variables.
+
+The defaults are the ports `docker compose up -d` publishes on localhost; command-line
+flags override them per run.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LabSettings(BaseSettings):
+    """Endpoints and limits for `lab check`, `lab wait`, `lab baseline` and `lab drill`."""
+
+    model_config = SettingsConfigDict(env_prefix="LAB_", frozen=True)
+
+    app_url: str = Field("http://localhost:8000", description="The sample RAG app.")
+    prometheus_url: str = Field("http://localhost:9090", description="Prometheus.")
+    alertmanager_url: str = Field("http://localhost:9093", description="Alertmanager.")
+    alert_sink_url: str = Field("http://localhost:9095", description="The alert sink.")
+    grafana_url: str = Field("http://localhost:3000", description="Grafana.")
+    grafana_token: str | None = Field(
+        None, description="A Grafana service-account token; anonymous Viewer access otherwise."
+    )
+    compose_project: str = Field(
+        "rag-observability-lab", description="Compose project whose `app` container logs are read."
+    )
+    app_job: str = Field("rag-app", description="Prometheus job name of the app's scrape target.")
+    http_timeout_seconds: float = Field(5.0, description="Timeout of each HTTP call.")
+    max_scrape_age_seconds: float = Field(30.0, description="Oldest acceptable last scrape.")
+    max_scrape_interval_seconds: float = Field(30.0, description="Longest acceptable interval.")
+    alert_deadline_seconds: float = Field(
+        120.0, description="How long a test alert may take to reach the sink."
+    )
+    baseline_window: str = Field("15m", description="PromQL range of the baseline.")
+    admin_token: str | None = Field(
+        None, description="The app's RAG_ADMIN_TOKEN, needed by `lab drill` to inject faults."
+    )
