@@ -1,0 +1,76 @@
+"""The log trace logic: which lines belong to a request, and what makes a trace broken."""
+
+from __future__ import annotations
+
+import json
+
+from lab.checks.logs import LIFECYCLE, exemplar_ids, latest_request_id, trace_request
+
+CID = "lab-check-0123456789abcdef"
+
+
+def line(event: str, correlation_id: str | None = CID, **fields: object) -> str:
+    record: dict[str, object] = {"event": event, "level": "info", **fields}
+    if correlation_id is not None:
+        record["correlation_id"] = correlation_id
+    return json.dumps(record)
+
+
+def test_a_full_lifecycle_in_order_is_complete() -> None:
+    """Five stage lines carrying the id, in order, among other requests' lines, trace fully."""
+    lines = [line("query_received", "other")]
+    for event in LIFECYCLE:
+        lines += [line(event), line("http_request", "other")]
+    trace = trace_request(lines, CID)
+    assert trace.complete
+    assert trace.events == list(LIFECYCLE)
+
+
+def test_a_stage_out_of_order_is_incomplete() -> None:
+    """LLM completion logged before the vector search breaks the lifecycle order."""
+    order = ["query_received", "embedding_generated", "llm_call_completed"]
+    order += ["vector_search_completed", "response_returned"]
+    trace = trace_request([line(e) for e in order], CID)
+    assert not trace.complete
+
+
+def test_a_missing_stage_is_named() -> None:
+    """A trace without its LLM line reports that stage as missing."""
+    events = [e for e in LIFECYCLE if e != "llm_call_completed"]
+    trace = trace_request([line(e) for e in events], CID)
+    assert trace.missing == ["llm_call_completed"]
+
+
+def test_plain_text_mentioning_the_id_is_reported_as_not_json() -> None:
+    """A non-JSON line about the request is a defect, not silently skipped."""
+    trace = trace_request([f"INFO handled {CID} in 12ms", line("query_received")], CID)
+    assert trace.not_json == [f"INFO handled {CID} in 12ms"]
+
+
+def test_a_line_with_the_id_only_in_its_message_lacks_the_field() -> None:
+    """The id inside a message but not in `correlation_id` counts as a line without the id."""
+    stray = line("retrying", correlation_id=None, message=f"retry for {CID}")
+    assert trace_request([stray], CID).without_id == [stray]
+
+
+def test_latest_request_id_is_the_last_query_received() -> None:
+    """With logs piped in, the newest request is the one traced."""
+    lines = [line("query_received", "first"), line("query_received", "second"), "not json"]
+    assert latest_request_id(lines) == "second"
+
+
+def test_exemplar_ids_come_from_the_latency_histogram_only() -> None:
+    """Exemplar correlation ids are read from rag_query_duration_seconds buckets."""
+    text = (
+        "# TYPE rag_query_duration_seconds histogram\n"
+        'rag_query_duration_seconds_bucket{le="0.5"} 3 # {correlation_id="abc"} 0.21 1.7e9\n'
+        'rag_query_duration_seconds_bucket{le="+Inf"} 4 # {correlation_id="def"} 0.9 1.7e9\n'
+        "rag_query_duration_seconds_count 4\n"
+        "rag_query_duration_seconds_sum 1.8\n"
+        "# TYPE other_seconds histogram\n"
+        'other_seconds_bucket{le="+Inf"} 1 # {correlation_id="zzz"} 0.1\n'
+        "other_seconds_count 1\n"
+        "other_seconds_sum 0.1\n"
+        "# EOF\n"
+    )
+    assert exemplar_ids(text) == {"abc", "def"}
