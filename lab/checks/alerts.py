@@ -1,0 +1,153 @@
+"""Check 3: alert rules are loaded and a test alert travels all the way to a receiver.
+
+Proves the rules the course asks for (latency, error rate, rate-limit headroom) are
+loaded and evaluating cleanly, Alertmanager is ready and Prometheus sends to it, and an
+alert posted to Alertmanager reaches the alert sink carrying its value and threshold
+within the deadline, then resolves.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from lab.checks.context import CheckContext, Evidence, run_check
+from lab.checks.result import CheckFailed, CheckResult
+from lab.clients.alert_sink import AlertSinkClient
+from lab.clients.alertmanager import PostableAlert
+from lab.polling import Timeout, poll_until
+
+NAME = "alerts"
+TITLE = "Alert rules are loaded and a test alert reaches a receiver"
+
+REQUIRED_ALERTS = ("HighP95Latency", "HighErrorRate", "LowRateLimitHeadroom")
+MIN_ALERTING_RULES = 3
+TEST_ALERT = "LabReadinessTest"
+
+
+def run(ctx: CheckContext, sink: AlertSinkClient, *, send_test_alert: bool = True) -> CheckResult:
+    return run_check(NAME, TITLE, lambda evidence: _check(ctx, sink, evidence, send_test_alert))
+
+
+def _check(
+    ctx: CheckContext, sink: AlertSinkClient, evidence: Evidence, send_test_alert: bool
+) -> None:
+    _rules_loaded(ctx, evidence)
+    _alertmanager_connected(ctx, evidence)
+    if send_test_alert:
+        _test_alert_delivered(ctx, sink, evidence)
+    else:
+        evidence.add("· test alert not sent (--no-test-alert)")
+
+
+def _rules_loaded(ctx: CheckContext, evidence: Evidence) -> None:
+    alerting = [rule for rule in ctx.prometheus.rules() if rule.type == "alerting"]
+    names = {rule.name for rule in alerting}
+    missing = [name for name in REQUIRED_ALERTS if name not in names]
+    if len(alerting) < MIN_ALERTING_RULES or missing:
+        raise CheckFailed(
+            f"{len(alerting)} alerting rules loaded; missing {missing or 'none'}",
+            fix="generate the rules (`lab generate`) and check Prometheus loads them: "
+            "rule_files in prometheus/prometheus.yml, then http://localhost:9090/rules",
+            alerting_rules=len(alerting),
+        )
+    broken = [rule for rule in alerting if rule.health == "err"]
+    if broken:
+        raise CheckFailed(
+            f"rule {broken[0].name} fails to evaluate",
+            fix="run `promtool check rules prometheus/rules/*.yml` and fix the expression",
+        )
+    firing = sorted(r.name for r in alerting if r.state == "firing" and r.name != "Watchdog")
+    evidence.add(
+        f"✓ {len(alerting)} alerting rules loaded and healthy, including "
+        f"{', '.join(REQUIRED_ALERTS)}" + (f"; firing now: {', '.join(firing)}" if firing else ""),
+        alerting_rules=len(alerting),
+        firing=firing,
+    )
+
+
+def _alertmanager_connected(ctx: CheckContext, evidence: Evidence) -> None:
+    if not ctx.alertmanager.ready():
+        raise CheckFailed(
+            f"Alertmanager at {ctx.settings.alertmanager_url} is not ready",
+            fix="`docker compose up -d alertmanager`, then `docker compose logs alertmanager`",
+        )
+    urls = ctx.prometheus.active_alertmanagers()
+    if not urls:
+        raise CheckFailed(
+            "Prometheus has no active Alertmanager: its alerts go nowhere",
+            fix="set alerting.alertmanagers in prometheus/prometheus.yml to alertmanager:9093",
+        )
+    evidence.add(f"✓ Alertmanager ready; Prometheus sends to {', '.join(urls)}")
+
+
+def _matching(sink: AlertSinkClient, run_id: str, status: str, since: datetime) -> Any:
+    received = sink.alerts(alertname=TEST_ALERT, status=status, since=since)
+    return next((a for a in received if a.get("labels", {}).get("lab_run") == run_id), None)
+
+
+def _test_alert_delivered(ctx: CheckContext, sink: AlertSinkClient, evidence: Evidence) -> None:
+    deadline = ctx.settings.alert_deadline_seconds
+    run_id = uuid.uuid4().hex[:12]
+    started = datetime.now(UTC)
+    labels = {"alertname": TEST_ALERT, "severity": "warning", "lab_run": run_id}
+    annotations = {
+        "summary": "lab check: test alert",
+        "description": "p95 latency is 730ms (threshold: 500ms); sent by `lab check`",
+        "value": "0.73",
+        "threshold": "0.5",
+    }
+    ctx.alertmanager.post_alerts(
+        [
+            PostableAlert(
+                labels, annotations, starts_at=started, ends_at=started + timedelta(minutes=10)
+            )
+        ]
+    )
+    try:
+        firing = poll_until(
+            lambda: _matching(sink, run_id, "firing", started - timedelta(seconds=5)),
+            timeout=deadline,
+            interval=1,
+            describe="the test alert at the sink",
+        )
+    except Timeout as exc:
+        raise CheckFailed(
+            f"test alert {TEST_ALERT} (lab_run={run_id}) did not reach the alert sink "
+            f"within {deadline:.0f}s",
+            fix="check alertmanager/alertmanager.yml routes to the alert-sink webhook and "
+            "`docker compose logs alertmanager alert-sink`",
+        ) from exc
+    notify_seconds = (datetime.now(UTC) - started).total_seconds()
+    carried = firing.get("annotations", {})
+    if carried.get("value") != "0.73" or carried.get("threshold") != "0.5":
+        raise CheckFailed(
+            f"the notification lost the value/threshold annotations: {carried}",
+            fix="the receiver must keep the alert's annotations",
+        )
+    evidence.add(
+        f"✓ test alert reached the sink in {notify_seconds:.0f}s "
+        f"(deadline {deadline:.0f}s) with value 0.73 and threshold 0.5",
+        notify_seconds=round(notify_seconds, 1),
+    )
+    resolved_at = datetime.now(UTC)
+    ctx.alertmanager.post_alerts(
+        [PostableAlert(labels, annotations, starts_at=started, ends_at=resolved_at)]
+    )
+    try:
+        poll_until(
+            lambda: _matching(sink, run_id, "resolved", started - timedelta(seconds=5)),
+            timeout=deadline,
+            interval=1,
+            describe="the resolved test alert at the sink",
+        )
+    except Timeout as exc:
+        raise CheckFailed(
+            f"the test alert did not resolve at the sink within {deadline:.0f}s",
+            fix="set send_resolved: true on the alert-sink webhook receiver",
+        ) from exc
+    resolve_seconds = (datetime.now(UTC) - resolved_at).total_seconds()
+    evidence.add(
+        f"✓ and resolved {resolve_seconds:.0f}s later", resolve_seconds=round(resolve_seconds, 1)
+    )

@@ -1,0 +1,36 @@
+"""How check results are shown: one line per check with ✓/✗/skipped, evidence, and the fix."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from lab.checks.result import CheckResult, Status
+
+MARKS = {Status.PASS: "✓", Status.FAIL: "✗", Status.SKIP: "skipped"}
+
+
+def render_text(results: Sequence[CheckResult]) -> str:
+    lines: list[str] = []
+    for index, result in enumerate(results, start=1):
+        lines.append(f"{MARKS[result.status]} {index}. {result.title}")
+        lines.extend(f"      {line}" for line in result.evidence)
+        if result.fix:
+            lines.append(f"      fix: {result.fix}")
+    failed = sum(r.failed for r in results)
+    passed = sum(r.status is Status.PASS for r in results)
+    skipped = sum(r.status is Status.SKIP for r in results)
+    verdict = "ready for M2.4" if not failed else "not ready: fix the ✗ checks above"
+    lines.append(f"\n{passed} passed, {failed} failed, {skipped} skipped: {verdict}")
+    return "\n".join(lines)
+
+
+def render_json(results: Sequence[CheckResult]) -> str:
+    return json.dumps(
+        {
+            "ok": not any(r.failed for r in results),
+            "checks": [r.to_json() for r in results],
+        },
+        indent=2,
+        default=str,
+    )
