@@ -36,6 +36,14 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class RangeSeries:
+    """One series of a range query: its labels and (unix time, value) points."""
+
+    labels: dict[str, str]
+    points: list[tuple[float, float]]
+
+
+@dataclass(frozen=True)
 class Rule:
     """One alerting or recording rule, with its evaluation health."""
 
@@ -106,6 +114,25 @@ class PrometheusClient(HttpClient):
             raise ServiceError(f"expected a vector from {expr!r}, got {data['resultType']}")
         samples = [Sample(labels=r["metric"], value=float(r["value"][1])) for r in raw]
         return [s for s in samples if math.isfinite(s.value)]
+
+    def query_range(
+        self, expr: str, *, start: datetime, end: datetime, step_seconds: float
+    ) -> list[RangeSeries]:
+        """Range query; NaN points are dropped from each series."""
+        data = self._data(
+            "/api/v1/query_range",
+            query=expr,
+            start=start.timestamp(),
+            end=end.timestamp(),
+            step=step_seconds,
+        )
+        series = []
+        for item in data["result"]:
+            points = [(float(t), float(v)) for t, v in item["values"]]
+            series.append(
+                RangeSeries(item["metric"], [(t, v) for t, v in points if math.isfinite(v)])
+            )
+        return series
 
     def rules(self) -> list[Rule]:
         data = self._data("/api/v1/rules")
