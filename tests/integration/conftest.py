@@ -20,6 +20,7 @@ import pytest
 from testcontainers.compose import DockerCompose
 
 from lab.clients import AlertmanagerClient, PrometheusClient
+from lab.settings import LabSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_GRAFANA_IMAGE = "grafana/grafana:12.0.2"
@@ -47,6 +48,20 @@ class Stack:
     project: str
     urls: dict[str, str]
     grafana_skip_reason: str | None
+    admin_token: str
+
+    @property
+    def settings(self) -> LabSettings:
+        """What `lab check` would be given to check this stack."""
+        return LabSettings(
+            app_url=self.urls["app"],
+            prometheus_url=self.urls["prometheus"],
+            alertmanager_url=self.urls["alertmanager"],
+            alert_sink_url=self.urls["alert-sink"],
+            grafana_url=self.urls.get("grafana", "http://127.0.0.1:9"),
+            compose_project=self.project,
+            admin_token=self.admin_token,
+        )
 
     @property
     def app_url(self) -> str:
@@ -84,9 +99,7 @@ def grafana_unavailable_reason() -> str | None:
     inspect = subprocess.run(["docker", "image", "inspect", image], capture_output=True)
     if inspect.returncode == 0:
         return None
-    pull = subprocess.run(
-        ["docker", "pull", image], capture_output=True, text=True, timeout=600
-    )
+    pull = subprocess.run(["docker", "pull", image], capture_output=True, text=True, timeout=600)
     if pull.returncode == 0:
         return None
     error = (pull.stderr.strip().splitlines() or ["no output"])[-1]
@@ -104,18 +117,24 @@ def stack() -> Iterator[Stack]:
     grafana_skip_reason = grafana_unavailable_reason()
     services = CORE_SERVICES + ([] if grafana_skip_reason else ["grafana"])
     ports = {service: _free_port() for service in services}
+    admin_token = uuid.uuid4().hex
     with pytest.MonkeyPatch.context() as env:
         env.setenv("COMPOSE_PROJECT_NAME", project)
+        env.setenv("RAG_ADMIN_TOKEN", admin_token)
         for service, port in ports.items():
             env.setenv(PORT_VARIABLES[service], str(port))
         compose = DockerCompose(ROOT, build=True, wait=True, services=services, quiet_build=True)
         try:
             compose.start()
         except subprocess.CalledProcessError:
-            print(subprocess.run(
-                ["docker", "compose", "logs", "--no-color", "--tail", "80"],
-                cwd=ROOT, capture_output=True, text=True,
-            ).stdout)
+            print(
+                subprocess.run(
+                    ["docker", "compose", "logs", "--no-color", "--tail", "80"],
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+            )
             compose.stop()
             raise
         try:
@@ -124,6 +143,7 @@ def stack() -> Iterator[Stack]:
                 project=project,
                 urls={s: f"http://127.0.0.1:{p}" for s, p in ports.items()},
                 grafana_skip_reason=grafana_skip_reason,
+                admin_token=admin_token,
             )
         finally:
             compose.stop()

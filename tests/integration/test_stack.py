@@ -16,9 +16,7 @@ def test_prometheus_reports_app_target_up_with_a_recent_scrape(stack: Stack) -> 
     """Prometheus's rag-app target is UP and was scraped less than 30 s ago."""
 
     def app_target_up() -> ScrapeTarget | None:
-        return next(
-            (t for t in stack.prometheus.targets() if t.job == "rag-app" and t.is_up), None
-        )
+        return next((t for t in stack.prometheus.targets() if t.job == "rag-app" and t.is_up), None)
 
     target = poll_until(app_target_up, timeout=90, describe="rag-app target UP")
     assert target.last_scrape is not None
