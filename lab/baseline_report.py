@@ -65,9 +65,7 @@ def write_chart(prometheus: PrometheusClient, baseline: Baseline, path: Path) ->
     queries = baseline_queries("1m")
     figure, axes = plt.subplots(len(CHARTED), 1, figsize=(9, 7), sharex=True)
     for axis, name in zip(axes, CHARTED, strict=True):
-        for series in prometheus.query_range(
-            queries[name], start=start, end=end, step_seconds=15
-        ):
+        for series in prometheus.query_range(queries[name], start=start, end=end, step_seconds=15):
             times = [datetime.fromtimestamp(t, UTC) for t, _ in series.points]
             axis.plot(times, [v for _, v in series.points])
         axis.set_ylabel(FIGURES[name][0])

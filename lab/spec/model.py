@@ -65,10 +65,10 @@ class Unit(StrEnum):
         if self is Unit.SECONDS:
             return humanize_duration(value)
         if self is Unit.PERCENT:
-            return f"{format_number(value)}%"
+            return f"{value:g}%"
         if self is Unit.RATIO:
             return humanize_percentage(value)
-        return format_number(value)
+        return f"{value:g}"
 
 
 class Comparison(StrEnum):
@@ -124,6 +124,7 @@ class RatioFixture:
     scale: float
     window: str  # how long a change takes to leave the query's range
     healthy: float = 0.0
+    result_labels: str | None = None  # labels the query returns; default: the series' own
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ class HistogramFixture:
 class AbsentFixture:
     """The alert fires on a series being absent (e.g. a scrape target gone)."""
 
+    result_labels: str  # the labels absent() gives its one series
     other_series: str  # an unrelated series so the test has input
 
 

@@ -1,0 +1,30 @@
+"""``python -m sample_rag_app``: serve the app with uvicorn (one worker, JSON logs only)."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from sample_rag_app.settings import Settings
+from sample_rag_app.telemetry.logging import configure_logging
+
+
+def main() -> None:
+    """Configure logging and run uvicorn on RAG_HOST:RAG_PORT."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.service_name)
+    uvicorn.run(
+        "sample_rag_app.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=1,
+        access_log=False,  # the app writes its own JSON access line (event http_request)
+        log_config=None,  # keep the JSON handler configure_logging installed
+        log_level=settings.log_level,
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

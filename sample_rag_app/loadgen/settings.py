@@ -1,0 +1,51 @@
+"""The traffic generator's settings (environment prefix ``LOADGEN_``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LoadgenSettings(BaseSettings):
+    """Configuration of the load generator; each field is ``LOADGEN_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="LOADGEN_", extra="ignore", frozen=True)
+
+    target_url: str = Field(
+        "http://app:8000", description="Base URL of the app. Default http://app:8000."
+    )
+    rate_per_second: float = Field(
+        2.0, gt=0, le=1000, description="Mean queries per second (Poisson). Default 2."
+    )
+    repeat_fraction: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="Share of queries drawn from a small set of popular questions (cache "
+        "hits once asked); the rest are new combinations. Default 0.4.",
+    )
+    duration_seconds: float = Field(
+        0.0, ge=0, description="Stop after this many seconds; 0 runs forever. Default 0."
+    )
+    top_k: int = Field(4, ge=1, le=20, description="top_k of every query. Default 4.")
+    request_timeout_seconds: float = Field(
+        10.0, gt=0, description="Timeout of one request. Default 10."
+    )
+    max_in_flight: int = Field(
+        16,
+        ge=1,
+        description="Worker threads, and most requests in flight; an arrival that finds all "
+        "busy is dropped (and counted), so a slow app cannot throttle the rate. Default 16.",
+    )
+    ready_timeout_seconds: float = Field(
+        300.0, ge=0, description="How long to wait for the app's /readyz at start. Default 300."
+    )
+    progress_interval_seconds: float = Field(
+        30.0, gt=0, description="Seconds between progress log lines. Default 30."
+    )
+    seed: int | None = Field(None, description="Random seed (questions, arrivals). Default unset.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Lowest log level written; debug logs every request. Default info."
+    )

@@ -1,0 +1,1 @@
+"""The RAG pipeline: pure Python (no web framework), reporting through a telemetry interface."""

@@ -1,0 +1,174 @@
+"""The app's one settings object: every knob, its environment variable and its default.
+
+Each field is read from the environment variable ``RAG_<FIELD NAME IN CAPITALS>``
+(for example ``RAG_PORT=8001`` or ``RAG_FAULT_LLM_ERROR_RATE=0.2``). Durations are in
+seconds, money in US dollars, rates are fractions between 0 and 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+
+
+class Settings(BaseSettings):
+    """Configuration of the sample RAG app (environment prefix ``RAG_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", frozen=True)
+
+    # --- serving -------------------------------------------------------------------------
+    host: str = Field("0.0.0.0", description="Interface uvicorn binds to. Default 0.0.0.0.")
+    port: int = Field(
+        8000, ge=1, le=65535, description="TCP port uvicorn listens on. Default 8000."
+    )
+    service_name: str = Field(
+        "rag-app", description="Value of the `service` field on every log line. Default rag-app."
+    )
+
+    # --- telemetry -----------------------------------------------------------------------
+    log_level: LogLevel = Field("info", description="Lowest log level written. Default info.")
+    log_questions: bool = Field(
+        False,
+        description="Log the question text in `query_received` (personal data!). Default "
+        "false: only its SHA-256 prefix and length are logged.",
+    )
+    metrics_enabled: bool = Field(
+        True,
+        description="Record Prometheus metrics. Default true; false is for the overhead "
+        "benchmark (/metrics then serves an empty registry).",
+    )
+    logging_enabled: bool = Field(
+        True,
+        description="Write the request and pipeline log lines. Default true; false is for "
+        "the overhead benchmark.",
+    )
+
+    # --- retrieval -----------------------------------------------------------------------
+    corpus_path: Path | None = Field(
+        None, description="JSON-lines corpus (id, title, text). Default: the bundled corpus."
+    )
+    embedding_dimensions: int = Field(
+        512, ge=16, le=8192, description="Dimensions of the hashed embedding. Default 512."
+    )
+
+    # --- response cache ------------------------------------------------------------------
+    cache_max_size: int = Field(
+        1024, ge=0, description="Most cached answers (LRU); 0 disables the cache. Default 1024."
+    )
+    cache_ttl_seconds: float = Field(
+        600.0, gt=0, description="Seconds a cached answer stays valid. Default 600."
+    )
+
+    # --- LLM -----------------------------------------------------------------------------
+    llm_model: str = Field(
+        "gpt-4o-mini",
+        description="Model name: priced from the price table, the `model` label of the cost "
+        "and token metrics, and the model asked for by the OpenAI-compatible provider. "
+        "Default gpt-4o-mini.",
+    )
+    llm_timeout_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="Timeout of one LLM call; a simulated timeout waits this long. Default 5.",
+    )
+    simulated_latency_median_seconds: float = Field(
+        0.18,
+        ge=0,
+        description="Median of the simulated LLM latency (lognormal); 0 means no sleep, "
+        "as the unit tests use. Default 0.18 s (p95 about 0.32 s).",
+    )
+    simulated_latency_sigma: float = Field(
+        0.35, ge=0, description="Sigma of the lognormal simulated LLM latency. Default 0.35."
+    )
+    simulated_latency_max_seconds: float = Field(
+        3.0, ge=0, description="Upper bound of one simulated LLM latency. Default 3."
+    )
+    rate_limit_requests_per_minute: int = Field(
+        600,
+        ge=1,
+        description="Provider limit on LLM requests per sliding minute (the loadgen's 2/s "
+        "uses about 12 % of it after cache hits). Default 600.",
+    )
+    rate_limit_tokens_per_minute: int = Field(
+        300_000, ge=1, description="Provider limit on tokens per sliding minute. Default 300000."
+    )
+    openai_api_key: SecretStr | None = Field(
+        None,
+        description="API key of an OpenAI-compatible endpoint. The real provider is used "
+        "only when both this and openai_base_url are set. Default unset.",
+    )
+    openai_base_url: str | None = Field(
+        None,
+        description="Base URL of an OpenAI-compatible endpoint, e.g. https://api.openai.com "
+        "(`/v1/chat/completions` is appended, `/chat/completions` when it ends in /v1). "
+        "Default unset.",
+    )
+
+    # --- faults --------------------------------------------------------------------------
+    fault_llm_error_rate: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="Fraction of LLM calls that fail (HTTP 502). Default 0.01: cache hits "
+        "never call the LLM, so with the loadgen's ~40 % hit rate about 0.6 % of queries "
+        "fail, the course's baseline of 0.5-2 % (and below the 1 % error-rate alert).",
+    )
+    fault_llm_timeout_rate: float = Field(
+        0.0, ge=0, le=1, description="Fraction of LLM calls that time out (504). Default 0."
+    )
+    fault_rate_limit_error_rate: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Fraction of LLM calls rejected as rate limited (429). Default 0.",
+    )
+    fault_added_latency_seconds: float = Field(
+        0.0, ge=0, le=60, description="Extra seconds added to every LLM call. Default 0."
+    )
+    fault_vector_store_down: bool = Field(
+        False, description="Every vector search fails (503). Default false."
+    )
+    random_seed: int | None = Field(
+        None,
+        description="Seed of the random source behind faults and simulated latency, for "
+        "reproducible runs. Default unset (seeded from the OS).",
+    )
+
+    # --- admin and input limits ----------------------------------------------------------
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Bearer token of the /admin/faults endpoints. Default unset: the admin "
+        "endpoints answer 404 saying they are disabled. An empty value counts as unset.",
+    )
+    max_question_length: int = Field(
+        2000, ge=1, description="Longest accepted question, in characters. Default 2000."
+    )
+    max_body_bytes: int = Field(
+        16384, ge=64, description="Largest accepted request body, in bytes (413). Default 16384."
+    )
+
+    @field_validator("admin_token", "openai_api_key", mode="before")
+    @classmethod
+    def _empty_secret_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("openai_base_url", mode="before")
+    @classmethod
+    def _empty_url_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @property
+    def llm_provider(self) -> Literal["simulated", "openai"]:
+        """`openai` when both an API key and a base URL are configured, else `simulated`."""
+        if self.openai_api_key is not None and self.openai_base_url is not None:
+            return "openai"
+        return "simulated"

@@ -1,0 +1,230 @@
+"""``RagMetrics``: every Prometheus series the app exposes, on a registry passed in.
+
+The names, labels and buckets are a contract: the lab's Prometheus rules and Grafana
+dashboards are generated from them. All values are in base units (seconds, USD).
+Labelled children are created once here and reused, so a request never creates a
+series and every label value comes from a small fixed set.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before prometheus_client is imported: no `*_created` series (the package __init__ does
+# the same; disable_created_metrics() below covers an earlier import by someone else).
+os.environ.setdefault("PROMETHEUS_DISABLE_CREATED_SERIES", "True")
+
+import platform
+from collections.abc import Callable
+from typing import Final, Literal
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
+
+from sample_rag_app.pipeline.errors import ERROR_TYPES, ErrorType
+
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
+QUERY_DURATION_BUCKETS: Final = (
+    0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0,
+)  # fmt: skip
+STAGE_DURATION_BUCKETS: Final = (
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+    0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)  # fmt: skip
+
+PipelineStage = Literal["embedding", "vector_search", "llm"]
+STAGES: Final[tuple[PipelineStage, ...]] = ("embedding", "vector_search", "llm")
+TOKEN_KINDS: Final = ("prompt", "completion")
+
+InvalidReason = Literal[
+    "malformed_json",
+    "invalid_body",
+    "empty_question",
+    "question_too_long",
+    "invalid_top_k",
+    "body_too_large",
+    "not_found",
+    "method_not_allowed",
+    "invalid_correlation_id",
+    "admin_disabled",
+    "unauthorized",
+    "other",
+]
+#: Every value of ``rag_invalid_requests_total{reason}``; the children are pre-created.
+INVALID_REASONS: Final[tuple[InvalidReason, ...]] = (
+    "malformed_json",
+    "invalid_body",
+    "empty_question",
+    "question_too_long",
+    "invalid_top_k",
+    "body_too_large",
+    "not_found",
+    "method_not_allowed",
+    "invalid_correlation_id",
+    "admin_disabled",
+    "unauthorized",
+    "other",
+)
+
+BreakerService = Literal["llm", "vector_store"]
+BREAKER_SERVICES: Final[tuple[BreakerService, ...]] = ("llm", "vector_store")
+BREAKER_STATES: Final = ("closed", "open", "half_open")
+
+
+class RagMetrics:
+    """The app's metrics, registered on ``registry``."""
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        *,
+        model: str,
+        version: str,
+        llm_provider: str,
+        python_version: str | None = None,
+    ) -> None:
+        self.registry = registry
+        self.model = model
+
+        # --- the course's golden signals (no labels: its expressions match one to one) --
+        self.query_duration = Histogram(
+            "rag_query_duration_seconds",
+            "Duration of /query requests that passed validation (success, cache hit or "
+            "failure); each observation carries the request's correlation_id as exemplar.",
+            buckets=QUERY_DURATION_BUCKETS,
+            registry=registry,
+        )
+        self.requests = Counter(
+            "rag_requests",
+            "/query requests that passed validation.",
+            registry=registry,
+        )
+        self.errors = Counter(
+            "rag_errors",
+            "/query requests that passed validation and failed (5xx).",
+            registry=registry,
+        )
+        errors_by_type = Counter(
+            "rag_errors_by_type",
+            "Failed /query requests by error type.",
+            ["error_type"],
+            registry=registry,
+        )
+        self.errors_by_type: dict[ErrorType, Counter] = {
+            t: errors_by_type.labels(error_type=t) for t in ERROR_TYPES
+        }
+        self.cache_hits = Counter(
+            "rag_cache_hits", "Response cache lookups that found an answer.", registry=registry
+        )
+        self.cache_requests = Counter(
+            "rag_cache_requests", "Response cache lookups.", registry=registry
+        )
+
+        # --- cost and tokens, by model (one model per process: the configured one) -----
+        self.cost_usd = Counter(
+            "rag_cost_usd",
+            "Money spent on LLM calls, in US dollars, from the price table.",
+            ["model"],
+            registry=registry,
+        ).labels(model=model)
+        tokens = Counter(
+            "rag_tokens", "Tokens sent to and received from the LLM.", ["model", "kind"],
+            registry=registry,
+        )  # fmt: skip
+        self.prompt_tokens = tokens.labels(model=model, kind="prompt")
+        self.completion_tokens = tokens.labels(model=model, kind="completion")
+
+        # --- saturation ----------------------------------------------------------------
+        self.rate_limit_headroom = Gauge(
+            "rag_rate_limit_headroom_percent",
+            "Remaining provider rate-limit budget: the smaller of the request and the "
+            "token headroom of the sliding minute, 0..100.",
+            registry=registry,
+        )
+        self.rate_limit_headroom.set(100.0)
+
+        # --- where the time goes --------------------------------------------------------
+        stage_duration = Histogram(
+            "rag_stage_duration_seconds",
+            "Duration of one pipeline stage of a /query request.",
+            ["stage"],
+            buckets=STAGE_DURATION_BUCKETS,
+            registry=registry,
+        )
+        self.stage_duration: dict[str, Histogram] = {
+            s: stage_duration.labels(stage=s) for s in STAGES
+        }
+
+        # --- bad input --------------------------------------------------------------------
+        invalid = Counter(
+            "rag_invalid_requests",
+            "Requests rejected as invalid (4xx), or with a malformed correlation header, "
+            "by reason (a fixed set).",
+            ["reason"],
+            registry=registry,
+        )
+        self.invalid_requests: dict[str, Counter] = {
+            r: invalid.labels(reason=r) for r in INVALID_REASONS
+        }
+
+        # --- what is running --------------------------------------------------------------
+        Gauge(
+            "rag_build_info",
+            "Always 1; the labels describe the running build.",
+            ["version", "python_version", "llm_provider"],
+            registry=registry,
+        ).labels(
+            version=version,
+            python_version=python_version or platform.python_version(),
+            llm_provider=llm_provider,
+        ).set(1)
+
+        # --- filled by the resilience work (M2.4) -----------------------------------------
+        # No circuit breaker or retry exists yet. The series are exposed now, with the
+        # breakers closed and no retries, so dashboards and rules can refer to them; the
+        # resilience module drives them through set_circuit_state() and retries[...].inc().
+        circuit = Gauge(
+            "rag_circuit_breaker_state",
+            "Circuit breaker state per dependency, one-hot: the current state is 1.",
+            ["service", "state"],
+            registry=registry,
+        )
+        self._circuit: dict[tuple[str, str], Gauge] = {
+            (svc, state): circuit.labels(service=svc, state=state)
+            for svc in BREAKER_SERVICES
+            for state in BREAKER_STATES
+        }
+        retries = Counter(
+            "rag_retries", "Retried calls per dependency.", ["service"], registry=registry
+        )
+        self.retries: dict[BreakerService, Counter] = {
+            svc: retries.labels(service=svc) for svc in BREAKER_SERVICES
+        }
+        for svc in BREAKER_SERVICES:
+            self.set_circuit_state(svc, "closed")
+
+    def set_circuit_state(
+        self, service: BreakerService, state: Literal["closed", "open", "half_open"]
+    ) -> None:
+        """Make ``state`` the one current state of ``service``'s breaker."""
+        if (service, state) not in self._circuit:
+            raise ValueError(f"unknown breaker {service!r}/{state!r}")
+        for s in BREAKER_STATES:
+            self._circuit[(service, s)].set(1.0 if s == state else 0.0)
+
+    def bind_rate_limit_headroom(self, source: Callable[[], float]) -> None:
+        """Read the headroom gauge from ``source`` at every scrape (always current)."""
+        self.rate_limit_headroom.set_function(source)
+
+    def invalid_request(self, reason: InvalidReason) -> None:
+        """Count one invalid request (an unknown reason counts as ``other``)."""
+        counter = self.invalid_requests.get(reason)
+        if counter is None:
+            counter = self.invalid_requests["other"]
+        counter.inc()

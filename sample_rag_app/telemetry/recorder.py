@@ -1,0 +1,137 @@
+"""``RagTelemetry``: turns the pipeline's reports into metrics and log lines.
+
+Either half can be switched off (settings ``metrics_enabled`` / ``logging_enabled``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import structlog
+
+from sample_rag_app.pipeline.errors import ErrorType, Stage
+from sample_rag_app.telemetry.metrics import RagMetrics
+
+logger = structlog.get_logger("sample_rag_app.pipeline")
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000.0, 3)
+
+
+def question_fingerprint(question: str) -> str:
+    """The first 16 hex digits of the question's SHA-256: loggable, not readable."""
+    return hashlib.sha256(question.encode("utf-8")).hexdigest()[:16]
+
+
+class RagTelemetry:
+    """Implements ``PipelineTelemetry`` with ``RagMetrics`` and structlog."""
+
+    def __init__(
+        self,
+        metrics: RagMetrics | None,
+        *,
+        logging_enabled: bool = True,
+        log_questions: bool = False,
+    ) -> None:
+        self.metrics = metrics
+        self.log = logging_enabled
+        self.log_questions = log_questions
+
+    def query_received(self, *, question: str, top_k: int) -> None:
+        if self.metrics is not None:
+            self.metrics.requests.inc()
+        if self.log:
+            fields: dict[str, Any] = {
+                "question_sha256": question_fingerprint(question),
+                "question_length": len(question),
+                "top_k": top_k,
+            }
+            if self.log_questions:
+                fields["question"] = question
+            logger.info("query_received", **fields)
+
+    def cache_lookup(self, *, hit: bool) -> None:
+        if self.metrics is not None:
+            self.metrics.cache_requests.inc()
+            if hit:
+                self.metrics.cache_hits.inc()
+        if hit and self.log:
+            logger.info("cache_hit")
+
+    def embedding_generated(self, *, seconds: float, dimensions: int) -> None:
+        if self.metrics is not None:
+            self.metrics.stage_duration["embedding"].observe(seconds)
+        if self.log:
+            logger.info("embedding_generated", latency_ms=_ms(seconds), dimensions=dimensions)
+
+    def vector_search_completed(
+        self, *, seconds: float, results_count: int, top_score: float | None
+    ) -> None:
+        if self.metrics is not None:
+            self.metrics.stage_duration["vector_search"].observe(seconds)
+        if self.log:
+            logger.info(
+                "vector_search_completed",
+                latency_ms=_ms(seconds),
+                results_count=results_count,
+                top_score=None if top_score is None else round(top_score, 4),
+            )
+
+    def llm_call_completed(
+        self,
+        *,
+        seconds: float,
+        model: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cost_usd: float,
+    ) -> None:
+        metrics = self.metrics
+        if metrics is not None:
+            metrics.stage_duration["llm"].observe(seconds)
+            # The model label is the configured model: a provider's dated variant
+            # ("gpt-4o-mini-2024-07-18") must not create a series.
+            metrics.prompt_tokens.inc(prompt_tokens)
+            metrics.completion_tokens.inc(completion_tokens)
+            metrics.cost_usd.inc(cost_usd)
+        if self.log:
+            logger.info(
+                "llm_call_completed",
+                latency_ms=_ms(seconds),
+                model=model,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                cost_usd=round(cost_usd, 8),
+            )
+
+    def stage_failed(self, *, stage: Stage, seconds: float) -> None:
+        if self.metrics is not None:
+            histogram = self.metrics.stage_duration.get(stage)
+            if histogram is not None:
+                histogram.observe(seconds)
+
+    def query_succeeded(self, *, seconds: float, correlation_id: str, cached: bool) -> None:
+        if self.metrics is not None:
+            self.metrics.query_duration.observe(seconds, {"correlation_id": correlation_id})
+        if self.log:
+            logger.info(
+                "response_returned",
+                total_latency_ms=_ms(seconds),
+                status="success",
+                cached=cached,
+            )
+
+    def query_failed(
+        self, *, seconds: float, correlation_id: str, error_type: ErrorType, stage: Stage
+    ) -> None:
+        metrics = self.metrics
+        if metrics is not None:
+            metrics.query_duration.observe(seconds, {"correlation_id": correlation_id})
+            metrics.errors.inc()
+            metrics.errors_by_type[error_type].inc()
+        if self.log:
+            logger.error(
+                "query_failed", error_type=error_type, stage=stage, latency_ms=_ms(seconds)
+            )

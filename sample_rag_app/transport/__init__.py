@@ -1,0 +1,1 @@
+"""HTTP transport: routes, middleware and error handlers around the pipeline."""

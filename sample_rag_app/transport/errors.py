@@ -1,0 +1,158 @@
+"""Error handlers: every failure becomes ``{"error", "message", "correlation_id"}``.
+
+Invalid requests (4xx) are counted in ``rag_invalid_requests_total{reason}`` with a
+reason from a fixed set; pipeline failures (5xx) were already counted by the pipeline's
+telemetry. No handler ever puts a path, a header or a body into a label.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sample_rag_app.pipeline.errors import ErrorType, PipelineError, RateLimitError
+from sample_rag_app.telemetry.metrics import InvalidReason, RagMetrics
+
+logger = structlog.get_logger("sample_rag_app.transport")
+
+#: HTTP status of each pipeline failure. A provider rate limit is the service's problem,
+#: not the client's, hence 503 with Retry-After (and it counts in rag_errors_total).
+PIPELINE_STATUS: dict[ErrorType, int] = {
+    "llm_error": 502,
+    "llm_timeout": 504,
+    "rate_limited": 503,
+    "vector_store_unavailable": 503,
+    "internal": 500,
+}
+
+
+class ApiError(Exception):
+    """A request the API refuses, with its status, error type and (for 4xx) reason."""
+
+    def __init__(
+        self,
+        status_code: int,
+        error: str,
+        message: str,
+        *,
+        reason: InvalidReason | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.error = error
+        self.message = message
+        self.reason = reason
+        self.headers = dict(headers or {})
+
+
+def correlation_id_of(request: Request) -> str:
+    """The id the middleware bound to this request ("" outside the middleware)."""
+    return str(getattr(request.state, "correlation_id", ""))
+
+
+def error_response(
+    request: Request,
+    status_code: int,
+    error: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """The JSON error body every failure uses."""
+    return JSONResponse(
+        {"error": error, "message": message, "correlation_id": correlation_id_of(request)},
+        status_code=status_code,
+        headers=dict(headers) if headers else None,
+    )
+
+
+def _reject(
+    request: Request,
+    status_code: int,
+    reason: InvalidReason,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    metrics: RagMetrics | None = request.app.state.metrics
+    if metrics is not None:
+        metrics.invalid_request(reason)
+    if request.app.state.settings.logging_enabled:
+        logger.warning("request_rejected", reason=reason, status=status_code, message=message)
+    return error_response(request, status_code, reason, message, headers)
+
+
+def _describe(errors: Sequence[Any]) -> tuple[InvalidReason, int, str]:
+    """Reason, status and message of a request-validation failure (its first error)."""
+    first = errors[0] if errors else {}
+    kind = str(first.get("type", ""))
+    loc = tuple(first.get("loc", ()))
+    if kind == "json_invalid":
+        detail = (first.get("ctx") or {}).get("error", "invalid JSON")
+        return "malformed_json", 400, f"the request body is not valid JSON: {detail}"
+    field = ".".join(str(part) for part in loc[1:]) if loc[:1] == ("body",) else ""
+    text = str(first.get("msg", "invalid value"))
+    if field == "top_k":
+        return "invalid_top_k", 422, f"top_k: {text} (an integer from 1 to 20)"
+    if field:
+        return "invalid_body", 422, f"{field}: {text}"
+    if kind == "missing":
+        return "invalid_body", 422, "the request needs a JSON object body"
+    return "invalid_body", 422, f"the request body must be a JSON object: {text}"
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    reason, status_code, message = _describe(exc.errors())
+    return _reject(request, status_code, reason, message)
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = exc.headers or None
+    if exc.status_code == 404:
+        return _reject(request, 404, "not_found", "no such endpoint", headers)
+    if exc.status_code == 405:
+        return _reject(
+            request, 405, "method_not_allowed", f"{request.method} is not allowed here", headers
+        )
+    if exc.status_code < 500:
+        return _reject(request, exc.status_code, "other", str(exc.detail), headers)
+    return error_response(request, exc.status_code, "internal", str(exc.detail), headers)
+
+
+async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    if exc.reason is not None:
+        return _reject(request, exc.status_code, exc.reason, exc.message, exc.headers)
+    return error_response(request, exc.status_code, exc.error, exc.message, exc.headers)
+
+
+async def _on_pipeline_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, PipelineError)
+    headers = None
+    if isinstance(exc, RateLimitError):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_seconds)))}
+    status_code = PIPELINE_STATUS.get(exc.error_type, 500)
+    return error_response(request, status_code, exc.error_type, exc.message, headers)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if request.app.state.settings.logging_enabled:
+        logger.error("unhandled_exception", exc_info=exc)
+    return error_response(request, 500, "internal", "internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(PipelineError, _on_pipeline_error)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,202 @@
+"""The HTTP endpoints: /query, /metrics, /healthz, /readyz and /admin/faults."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
+
+from sample_rag_app.pipeline.faults import FaultConfig, FaultUpdate
+from sample_rag_app.pipeline.service import RagPipeline
+from sample_rag_app.settings import Settings
+from sample_rag_app.transport.errors import ApiError, correlation_id_of
+from sample_rag_app.transport.schemas import (
+    ErrorResponse,
+    HealthResponse,
+    QueryRequest,
+    QueryResponse,
+    ReadinessResponse,
+    SourceModel,
+)
+
+router = APIRouter()
+_log = structlog.get_logger("sample_rag_app.admin")
+
+_ERROR = {"model": ErrorResponse}
+QUERY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {**_ERROR, "description": "Malformed JSON (error `malformed_json`)."},
+    413: {**_ERROR, "description": "Body larger than RAG_MAX_BODY_BYTES (`body_too_large`)."},
+    422: {
+        **_ERROR,
+        "description": "Invalid body: `invalid_body`, `empty_question`, "
+        "`question_too_long` or `invalid_top_k`.",
+    },
+    502: {**_ERROR, "description": "The LLM provider failed (`llm_error`)."},
+    503: {
+        **_ERROR,
+        "description": "Provider rate limit (`rate_limited`, with Retry-After) or vector "
+        "store unavailable (`vector_store_unavailable`).",
+    },
+    504: {**_ERROR, "description": "The LLM call timed out (`llm_timeout`)."},
+    500: {**_ERROR, "description": "Unexpected failure (`internal`)."},
+}
+ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {**_ERROR, "description": "Missing or wrong bearer token (`unauthorized`)."},
+    404: {**_ERROR, "description": "RAG_ADMIN_TOKEN is not set (`admin_disabled`)."},
+    422: {**_ERROR, "description": "Invalid fault values (`invalid_body`)."},
+}
+
+
+def _pipeline(request: Request) -> RagPipeline:
+    pipeline: RagPipeline = request.app.state.pipeline
+    return pipeline
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+@router.post(
+    "/query",
+    response_model=QueryResponse,
+    responses=QUERY_ERRORS,
+    summary="Answer a question from the corpus",
+    tags=["rag"],
+)
+def query(body: QueryRequest, request: Request) -> QueryResponse:
+    """Retrieve the `top_k` best passages and answer from them (cached answers are reused)."""
+    settings = _settings(request)
+    question = body.question.strip()
+    if not question:
+        raise ApiError(422, "empty_question", "question must not be blank", reason="empty_question")
+    if len(question) > settings.max_question_length:
+        raise ApiError(
+            422,
+            "question_too_long",
+            f"question is longer than {settings.max_question_length} characters",
+            reason="question_too_long",
+        )
+    answer = _pipeline(request).answer(question, body.top_k, correlation_id_of(request))
+    return QueryResponse(
+        answer=answer.answer,
+        sources=[SourceModel(id=s.id, title=s.title, score=s.score) for s in answer.sources],
+        correlation_id=answer.correlation_id,
+        cached=answer.cached,
+        cost_usd=answer.cost_usd,
+        model=answer.model,
+    )
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    summary="Prometheus metrics",
+    tags=["operations"],
+    responses={
+        200: {
+            "description": "Prometheus text exposition, or OpenMetrics (with exemplars) when "
+            "the Accept header asks for application/openmetrics-text.",
+            "content": {"text/plain": {}, "application/openmetrics-text": {}},
+        }
+    },
+)
+def metrics(request: Request) -> Response:
+    """Expose the app's registry in the format the scraper negotiates."""
+    registry: CollectorRegistry = request.app.state.registry
+    encoder, content_type = choose_encoder(request.headers.get("accept", ""))
+    return Response(encoder(registry), headers={"Content-Type": content_type})
+
+
+@router.get("/healthz", response_model=HealthResponse, summary="Liveness", tags=["operations"])
+async def healthz() -> HealthResponse:
+    """The process is up and serving HTTP."""
+    return HealthResponse()
+
+
+@router.get(
+    "/readyz",
+    response_model=ReadinessResponse,
+    summary="Readiness",
+    tags=["operations"],
+    responses={503: {"model": ReadinessResponse, "description": "Corpus not embedded yet."}},
+)
+async def readyz(request: Request) -> Any:
+    """Ready once the corpus is embedded; 503 before."""
+    pipeline = _pipeline(request)
+    if pipeline.ready:
+        return ReadinessResponse(status="ready", passages=len(pipeline.store))
+    return JSONResponse(
+        ReadinessResponse(status="not_ready", passages=0).model_dump(), status_code=503
+    )
+
+
+def _require_admin(request: Request) -> None:
+    token = _settings(request).admin_token
+    if token is None:
+        raise ApiError(
+            404,
+            "admin_disabled",
+            "the admin endpoints are disabled: set RAG_ADMIN_TOKEN to enable them",
+            reason="admin_disabled",
+        )
+    scheme, _, supplied = request.headers.get("authorization", "").partition(" ")
+    expected = token.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(supplied.strip().encode(), expected):
+        raise ApiError(
+            401,
+            "unauthorized",
+            "a valid bearer token is required (Authorization: Bearer <RAG_ADMIN_TOKEN>)",
+            reason="unauthorized",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+@router.get(
+    "/admin/faults",
+    response_model=FaultConfig,
+    responses=ADMIN_ERRORS,
+    summary="Show the injected faults",
+    tags=["admin"],
+)
+def get_faults(request: Request) -> FaultConfig:
+    """The faults currently in force."""
+    _require_admin(request)
+    return _pipeline(request).faults.config
+
+
+@router.put(
+    "/admin/faults",
+    response_model=FaultConfig,
+    responses=ADMIN_ERRORS,
+    summary="Change the injected faults",
+    tags=["admin"],
+)
+def put_faults(change: FaultUpdate, request: Request) -> FaultConfig:
+    """Change the fields given (the others keep their value); returns the new faults."""
+    _require_admin(request)
+    config = _pipeline(request).faults.update(change)
+    if _settings(request).logging_enabled:
+        _log.warning("faults_updated", **config.model_dump())
+    return config
+
+
+@router.delete(
+    "/admin/faults",
+    response_model=FaultConfig,
+    responses=ADMIN_ERRORS,
+    summary="Reset the injected faults to the configured defaults",
+    tags=["admin"],
+)
+def delete_faults(request: Request) -> FaultConfig:
+    """Back to the defaults from the settings (RAG_FAULT_*)."""
+    _require_admin(request)
+    config = _pipeline(request).faults.reset()
+    if _settings(request).logging_enabled:
+        _log.warning("faults_reset", **config.model_dump())
+    return config

@@ -1,0 +1,76 @@
+"""Request and response bodies of the HTTP API (they are also its OpenAPI schemas)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_TOP_K = 20
+DEFAULT_TOP_K = 4
+
+
+class QueryRequest(BaseModel):
+    """A question for the RAG service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(
+        strict=True,
+        description="The question: not blank, at most RAG_MAX_QUESTION_LENGTH characters "
+        "(default 2000).",
+        examples=["How does a response cache lower RAG cost?"],
+    )
+    top_k: int = Field(
+        DEFAULT_TOP_K,
+        strict=True,
+        ge=1,
+        le=MAX_TOP_K,
+        description="How many passages to retrieve and answer from.",
+    )
+
+
+class SourceModel(BaseModel):
+    """A passage the answer is based on."""
+
+    id: str
+    title: str
+    score: float = Field(description="Cosine similarity between the question and the passage.")
+
+
+class QueryResponse(BaseModel):
+    """The answer, its sources and what it cost."""
+
+    answer: str
+    sources: list[SourceModel]
+    correlation_id: str
+    cached: bool = Field(description="True when the answer came from the response cache.")
+    cost_usd: float = Field(description="Price of the LLM call in US dollars (0 when cached).")
+    model: str
+
+
+class ErrorResponse(BaseModel):
+    """Every error response of the API has this shape."""
+
+    error: str = Field(
+        description="Machine-readable error type, e.g. llm_error, llm_timeout, rate_limited, "
+        "vector_store_unavailable, internal, malformed_json, invalid_body, empty_question, "
+        "question_too_long, invalid_top_k, body_too_large, not_found, method_not_allowed, "
+        "admin_disabled, unauthorized.",
+        examples=["llm_error"],
+    )
+    message: str = Field(description="What went wrong, for a human.")
+    correlation_id: str = Field(description="The request's correlation id (also a header).")
+
+
+class HealthResponse(BaseModel):
+    """Liveness: the process answers."""
+
+    status: Literal["ok"] = "ok"
+
+
+class ReadinessResponse(BaseModel):
+    """Readiness: the corpus is embedded and queries can be answered."""
+
+    status: Literal["ready", "not_ready"]
+    passages: int = Field(description="Passages in the vector store.")

@@ -1,0 +1,93 @@
+"""The spec's types enforce the rules every alert and recording rule must follow."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from lab.spec import SPEC
+from lab.spec.model import (
+    Alert,
+    AlwaysFiring,
+    Comparison,
+    RecordingRule,
+    Severity,
+    Threshold,
+    Unit,
+    duration_seconds,
+)
+
+
+def _alert(**changes: object) -> Alert:
+    base = Alert(
+        name="ExampleAlert",
+        condition=Threshold("some_metric", Comparison.ABOVE, 0.25, Unit.RATIO),
+        for_="5m",
+        severity=Severity.WARNING,
+        summary="Something is high",
+        description="Something is higher than it should be on {{ $labels.instance }}.",
+        fixture=AlwaysFiring(),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_threshold_alert_description_gets_value_and_threshold_sentence() -> None:
+    """The one place that builds annotations adds the value template and the human threshold."""
+    annotations = _alert().annotations("docs/runbooks")
+    assert annotations["description"].endswith(
+        "Current value: {{ $value | humanizePercentage }}; alert threshold: above 25% for 5m."
+    )
+    assert annotations["runbook_url"] == "docs/runbooks/ExampleAlert.md"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"severity": "page"}, "severity must be one of"),
+        ({"summary": ""}, "summary must be one non-empty line"),
+        ({"description": "short"}, "description must explain"),
+        ({"name": "lower_case"}, "CamelCase"),
+        ({"description": "Value {{ $value | humanize }} is far too high here."}, "unsupported"),
+        ({"labels": (("severity", "x"),)}, "bad extra label"),
+    ],
+)
+def test_invalid_alerts_are_rejected_on_construction(
+    changes: dict[str, object], message: str
+) -> None:
+    """A bad severity, empty summary, thin description or odd template fails at once."""
+    with pytest.raises(ValueError, match=message):
+        _alert(**changes)
+
+
+def test_bad_for_duration_and_recording_name_are_rejected() -> None:
+    """`for` must be a Prometheus duration and records must be level:metric:operations."""
+    with pytest.raises(ValueError, match="duration"):
+        _alert(for_="five minutes")
+    with pytest.raises(ValueError, match="level:metric:operations"):
+        RecordingRule("rag_p95", "x")
+    assert duration_seconds("1h30m") == 5400
+
+
+def test_spec_alert_names_are_unique_and_runbooks_named() -> None:
+    """Alert names are unique in the spec and the burn alerts share one runbook."""
+    names = [a.name for a in SPEC.alerts]
+    assert len(names) == len(set(names))
+    assert {a.runbook_page for a in SPEC.alerts if a.name.startswith("RagErrorBudgetBurn")} == {
+        "RagErrorBudgetBurn.md"
+    }
+
+
+def test_with_threshold_returns_a_changed_copy() -> None:
+    """with_threshold leaves the original spec alone and rejects unknown alerts."""
+    changed = SPEC.with_threshold("HighErrorRate", 2.0)
+    assert changed.alert("HighErrorRate").expr.endswith("> 2.0")
+    assert SPEC.alert("HighErrorRate").expr.endswith("> 1.0")
+    with pytest.raises(KeyError):
+        SPEC.with_threshold("Watchdog", 1)
+
+
+def test_slo_error_budget_and_windows() -> None:
+    """A 99 % SLO leaves a 1 % budget and records each burn window once, shortest first."""
+    assert SPEC.slo.error_budget == 0.01
+    assert SPEC.slo.record_windows == ("5m", "30m", "1h", "6h", "3d")

@@ -1,0 +1,32 @@
+"""Helpers shared by the sample app's unit tests (imported by conftest.py and tests)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+# Starlette's TestClient announces a future switch to httpx2; nothing to act on here.
+# Filtered before the first import of the test client, which is where it is raised.
+warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from sample_rag_app.settings import Settings  # noqa: E402
+
+__all__ = ["ADMIN_TOKEN", "ClientFactory", "TestClient", "fast_settings"]
+
+ADMIN_TOKEN = "test-admin-token"
+ClientFactory = Callable[..., TestClient]
+
+
+def fast_settings(**overrides: Any) -> Settings:
+    """Settings for tests: no simulated latency, no random faults, a fixed seed."""
+    values: dict[str, Any] = {
+        "simulated_latency_median_seconds": 0.0,
+        "llm_timeout_seconds": 0.0,
+        "fault_llm_error_rate": 0.0,
+        "random_seed": 1234,
+    }
+    values.update(overrides)
+    return Settings(**values)

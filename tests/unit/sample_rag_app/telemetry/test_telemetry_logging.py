@@ -1,0 +1,77 @@
+"""The JSON log format: one orjson object per line with the required fields."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from sample_rag_app.telemetry.logging import configure_logging
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.BytesIO]:
+    stream = io.BytesIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    configure_logging("info", "rag-test", stream=stream, cache_logger_on_first_use=False)
+    yield stream
+    structlog.reset_defaults()
+    root.handlers[:], root.level = saved
+    structlog.contextvars.clear_contextvars()
+
+
+def _lines(stream: io.BytesIO) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_lines_are_json_with_timestamp_level_event_service(log_stream: io.BytesIO) -> None:
+    """Each line is one JSON object with an ISO-8601 UTC timestamp, level, event and service."""
+    structlog.get_logger("t").info("something_happened", answer=42)
+    (line,) = _lines(log_stream)
+    assert line["event"] == "something_happened"
+    assert line["level"] == "info"
+    assert line["service"] == "rag-test"
+    assert line["answer"] == 42
+    assert isinstance(line["timestamp"], str)
+    assert line["timestamp"].endswith("Z")
+    assert "T" in line["timestamp"]
+
+
+def test_bound_correlation_id_appears_on_every_line(log_stream: io.BytesIO) -> None:
+    """A correlation_id bound to contextvars is on every line until it is unbound."""
+    tokens = structlog.contextvars.bind_contextvars(correlation_id="cid-9")
+    structlog.get_logger("t").info("one")
+    structlog.get_logger("t").error("two")
+    structlog.contextvars.reset_contextvars(**tokens)
+    structlog.get_logger("t").info("three")
+    lines = _lines(log_stream)
+    assert [line.get("correlation_id") for line in lines] == ["cid-9", "cid-9", None]
+
+
+def test_level_filter_drops_debug_lines(log_stream: io.BytesIO) -> None:
+    """At level info, debug lines are not written."""
+    structlog.get_logger("t").debug("hidden")
+    assert log_stream.getvalue() == b""
+
+
+def test_standard_library_records_are_rendered_as_json(log_stream: io.BytesIO) -> None:
+    """uvicorn's standard-library log records become JSON lines with the same fields."""
+    (handler,) = [
+        h
+        for h in logging.getLogger().handlers
+        if isinstance(h.formatter, structlog.stdlib.ProcessorFormatter)
+    ]
+    record = logging.LogRecord(
+        "uvicorn.error", logging.INFO, __file__, 1, "Started server process", None, None
+    )
+    assert handler.formatter is not None
+    line = json.loads(handler.formatter.format(record))
+    assert line["event"] == "Started server process"
+    assert line["level"] == "info"
+    assert line["service"] == "rag-test"
+    assert "timestamp" in line
