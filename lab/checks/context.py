@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lab.checks.result import CheckFailed, CheckResult, Status
-from lab.clients import AlertmanagerClient, PrometheusClient, ServiceUnreachable
+from lab.clients import AlertmanagerClient, PrometheusClient, ServiceError, ServiceUnreachable
 from lab.clients.app import AppClient
 from lab.settings import LabSettings
 
@@ -61,5 +61,9 @@ def run_check(check: str, title: str, body: Callable[[Evidence], Status | None])
             f"start it: `docker compose up -d {down.compose_service}` (then `lab wait`), "
             "or point lab at it with the matching --*-url flag / LAB_*_URL variable"
         )
+        return CheckResult(check, title, Status.FAIL, tuple(evidence.lines), fix, evidence.data)
+    except ServiceError as wrong:
+        evidence.add(f"✗ {wrong}")
+        fix = "the service answered, but not as its API documents: check its logs"
         return CheckResult(check, title, Status.FAIL, tuple(evidence.lines), fix, evidence.data)
     return CheckResult(check, title, status, tuple(evidence.lines), None, evidence.data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from lab.clients.base import HttpClient
+from lab.clients.base import HttpClient, ServiceError
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,11 @@ class AlertmanagerClient(HttpClient):
         return dict(body)
 
     def post_alerts(self, alerts: list[PostableAlert]) -> None:
-        self._json("POST", "/api/v2/alerts", json=[a.to_json() for a in alerts])
+        response = self._request("POST", "/api/v2/alerts", json=[a.to_json() for a in alerts])
+        if response.status_code != 200:
+            raise ServiceError(
+                f"Alertmanager refused the alerts ({response.status_code}): {response.text[:300]}"
+            )
 
     def alerts(self, *, active: bool = True) -> list[dict[str, object]]:
         body = self._json("GET", "/api/v2/alerts", params={"active": str(active).lower()})
