@@ -109,12 +109,19 @@ SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]]
 ]
 
 
+def _subcommands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
+    # The live-lab commands import this module (for ExitCode), so they join here, lazily.
+    from lab import commands
+
+    return [*SUBCOMMANDS, *commands.SUBCOMMANDS]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lab", description="Generate and check the RAG observability lab."
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in SUBCOMMANDS:
+    for add in _subcommands():
         add(subparsers)
     return parser
 

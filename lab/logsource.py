@@ -19,7 +19,10 @@ class LogSourceError(RuntimeError):
 
 
 class LogSource(Protocol):
-    description: str
+    @property
+    def description(self) -> str:
+        """Where the lines come from, for messages."""
+        ...
 
     def lines_since(self, since: datetime) -> list[str]:
         """The app's log lines written at or after `since` (sources that cannot tell
@@ -66,7 +69,8 @@ class DockerLogSource:
                 "--compose-project / LAB_COMPOSE_PROJECT"
             )
         raw = containers[0].logs(stdout=True, stderr=True, since=since, timestamps=False)
-        return raw.decode("utf-8", errors="replace").splitlines()
+        text: str = raw.decode("utf-8", errors="replace")
+        return text.splitlines()
 
 
 @dataclass
@@ -92,7 +96,9 @@ class StreamLogSource:
 
     read: Callable[[], Iterable[str]] = lambda: sys.stdin
 
-    description: str = "standard input"
+    @property
+    def description(self) -> str:
+        return "standard input"
 
     def lines_since(self, since: datetime) -> list[str]:
         return [line.rstrip("\n") for line in self.read()]

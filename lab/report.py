@@ -6,14 +6,17 @@ import json
 from collections.abc import Sequence
 
 from lab.checks.result import CheckResult, Status
+from lab.checks.runner import CHECKS
 
 MARKS = {Status.PASS: "✓", Status.FAIL: "✗", Status.SKIP: "skipped"}
 
 
 def render_text(results: Sequence[CheckResult]) -> str:
     lines: list[str] = []
-    for index, result in enumerate(results, start=1):
-        lines.append(f"{MARKS[result.status]} {index}. {result.title}")
+    for result in results:
+        # Numbered as in the course, whichever subset ran.
+        number = CHECKS.index(result.check) + 1
+        lines.append(f"{MARKS[result.status]} {number}. {result.title}")
         lines.extend(f"      {line}" for line in result.evidence)
         if result.fix:
             lines.append(f"      fix: {result.fix}")

@@ -62,7 +62,8 @@ class Baseline:
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> Baseline:
-        return cls(**{name: body.get(name) for name in cls.__dataclass_fields__})
+        known: dict[str, Any] = {name: body.get(name) for name in cls.__dataclass_fields__}
+        return cls(**known)
 
 
 def measure(prometheus: PrometheusClient, window: str, at: datetime | None = None) -> Baseline:
@@ -71,7 +72,7 @@ def measure(prometheus: PrometheusClient, window: str, at: datetime | None = Non
     for name, expr in baseline_queries(window).items():
         samples = prometheus.query(expr, at=at)
         figures[name] = samples[0].value if samples else None
-    return Baseline(window=window, measured_at=at.isoformat(), **figures)
+    return Baseline.from_json({"window": window, "measured_at": at.isoformat(), **figures})
 
 
 def error_rate_verdict(error_rate_percent: float) -> str:

@@ -96,7 +96,9 @@ def latest_request_id(lines: list[str]) -> str | None:
 def exemplar_ids(openmetrics_text: str) -> set[str]:
     """Correlation ids carried as exemplars on the latency histogram's buckets."""
     ids: set[str] = set()
-    for family in text_string_to_metric_families(openmetrics_text):
+    # prometheus_client's OpenMetrics parser is not annotated.
+    families = text_string_to_metric_families(openmetrics_text)  # type: ignore[no-untyped-call]
+    for family in families:
         if family.name != LATENCY_HISTOGRAM:
             continue
         for sample in family.samples:

@@ -43,7 +43,7 @@ def to_yaml(data: Any, *, comment: str = "") -> str:
         Dumper=YamlDumper,
         sort_keys=False,
         default_flow_style=False,
-        width=100,
+        width=1000,
         allow_unicode=True,
     )
     note = "".join(f"# {line}\n".replace("# \n", "#\n") for line in comment.splitlines())

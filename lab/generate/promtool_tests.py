@@ -375,7 +375,7 @@ def render_alert_tests(alert: Alert, spec: Spec) -> GeneratedFile:
             Dumper=YamlDumper,
             sort_keys=False,
             default_flow_style=False,
-            width=100,
+            width=1000,
         )
         text += f"  # {comment}\n" + "".join(f"  {line}\n" for line in body.splitlines())
     return GeneratedFile(file_name(alert), text)

@@ -59,7 +59,9 @@ def test_bad_input_is_a_counted_4xx_json_error(
     assert registry.get_sample_value("rag_requests_total") == 0
 
 
-def test_chunked_body_over_the_limit_is_413(client: TestClient, registry: CollectorRegistry) -> None:
+def test_chunked_body_over_the_limit_is_413(
+    client: TestClient, registry: CollectorRegistry
+) -> None:
     """A body without Content-Length (chunked) is also cut off at the size limit."""
 
     def chunks() -> object:
@@ -68,7 +70,9 @@ def test_chunked_body_over_the_limit_is_413(client: TestClient, registry: Collec
 
     response = client.post("/query", content=chunks(), headers=JSON)  # type: ignore[arg-type]
     assert response.status_code == 413
-    assert registry.get_sample_value("rag_invalid_requests_total", {"reason": "body_too_large"}) == 1
+    assert (
+        registry.get_sample_value("rag_invalid_requests_total", {"reason": "body_too_large"}) == 1
+    )
 
 
 def test_chunked_body_within_the_limit_is_served(client: TestClient) -> None:
@@ -93,7 +97,7 @@ def test_question_length_limit_follows_the_settings(make_client: ClientFactory) 
 
 @pytest.mark.parametrize(
     "header",
-    ["", "a" * 65, "has space", "semi;colon", "ünïcode", "quote\"d", "new\tline"],
+    ["", "a" * 65, "has space", "semi;colon", "ünïcode", 'quote"d', "new\tline"],
 )
 def test_malformed_correlation_header_gets_a_fresh_id_and_is_counted(
     client: TestClient, registry: CollectorRegistry, header: str

@@ -1,0 +1,291 @@
+"""The `lab` subcommands that talk to the running lab: check, wait, baseline, compare, drill.
+
+Each registers its parser and a handler returning an `ExitCode`; `lab.cli` lists them.
+Endpoint flags override the LAB_* environment variables, which override the defaults
+(the ports `docker compose up -d` publishes on localhost).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from lab.cli import ExitCode
+from lab.settings import LabSettings
+
+if TYPE_CHECKING:
+    from lab.logsource import LogSource
+
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+ENDPOINT_FLAGS = {
+    "app_url": "the sample RAG app",
+    "prometheus_url": "Prometheus",
+    "alertmanager_url": "Alertmanager",
+    "alert_sink_url": "the alert sink",
+    "grafana_url": "Grafana",
+}
+
+
+def _add_endpoint_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "where the lab runs (default: LAB_* variables, then localhost)"
+    )
+    for field, what in ENDPOINT_FLAGS.items():
+        flag = "--" + field.replace("_", "-")
+        group.add_argument(flag, dest=field, metavar="URL", help=f"base URL of {what}")
+    group.add_argument(
+        "--compose-project",
+        dest="compose_project",
+        metavar="NAME",
+        help="compose project whose app container logs are read (LAB_COMPOSE_PROJECT)",
+    )
+
+
+def settings_from(args: argparse.Namespace) -> LabSettings:
+    overrides = {
+        name: getattr(args, name)
+        for name in (*ENDPOINT_FLAGS, "compose_project", "baseline_window", "admin_token")
+        if getattr(args, name, None) is not None
+    }
+    return LabSettings(**overrides)
+
+
+def _check(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    from lab.checks.runner import CHECKS, CheckOptions, run_checks
+    from lab.logsource import FileLogSource, StreamLogSource
+    from lab.report import render_json, render_text
+
+    only = tuple(args.only.split(",")) if args.only else CHECKS
+    unknown = sorted(set(only) - set(CHECKS))
+    if unknown:
+        print(f"lab check: unknown check {unknown}; choose from {', '.join(CHECKS)}", file=out)
+        return ExitCode.USAGE
+    source: LogSource | None = None
+    if args.logs_file:
+        source = FileLogSource(args.logs_file)
+    elif args.logs_stdin:
+        source = StreamLogSource()
+    options = CheckOptions(
+        only=only,
+        send_test_alert=not args.no_test_alert,
+        log_source=source,
+        send_query=not args.logs_stdin,
+    )
+    results = run_checks(settings_from(args), options)
+    out.write((render_json(results) if args.json else render_text(results)) + "\n")
+    return ExitCode.FAILED if any(r.failed for r in results) else ExitCode.OK
+
+
+def _add_check(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="prove each readiness check of the course against the live lab",
+        description="Run the course's readiness checks (scrape, dashboards, alerts, logs) "
+        "and record the baseline; exit 1 when any check fails.",
+    )
+    _add_endpoint_flags(parser)
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--only",
+        metavar="CHECKS",
+        help="comma-separated subset: scrape,dashboards,alerts,logs,baseline",
+    )
+    parser.add_argument(
+        "--no-test-alert", action="store_true", help="do not send a test alert through Alertmanager"
+    )
+    logs = parser.add_mutually_exclusive_group()
+    logs.add_argument(
+        "--logs-file",
+        type=Path,
+        metavar="PATH",
+        help="read the app's logs from a file kept up to date (e.g. `docker compose logs -f`)",
+    )
+    logs.add_argument(
+        "--logs-stdin",
+        action="store_true",
+        help="read the app's logs from standard input and trace the latest request in them",
+    )
+    parser.add_argument("--baseline-window", metavar="RANGE", help="PromQL range, default 15m")
+    parser.set_defaults(handler=_check)
+
+
+def _wait(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    from lab.clients import AlertmanagerClient, PrometheusClient
+    from lab.clients.alert_sink import AlertSinkClient
+    from lab.clients.app import AppClient
+    from lab.clients.grafana import GrafanaClient
+
+    settings = settings_from(args)
+    prometheus = PrometheusClient(settings.prometheus_url, timeout=2)
+
+    def grafana_ready() -> bool:
+        try:
+            return GrafanaClient(settings.grafana_url, timeout=2).health().get("database") == "ok"
+        except Exception:
+            return False
+
+    def app_target_up() -> bool:
+        try:
+            return any(t.job == settings.app_job and t.is_up for t in prometheus.targets())
+        except Exception:
+            return False
+
+    probes: dict[str, Callable[[], bool]] = {
+        "app": AppClient(settings.app_url, timeout=2).ready,
+        "alert-sink": AlertSinkClient(settings.alert_sink_url, timeout=2).ready,
+        "alertmanager": AlertmanagerClient(settings.alertmanager_url, timeout=2).ready,
+        "prometheus": prometheus.ready,
+        "app scraped (target UP)": app_target_up,
+        "grafana": grafana_ready,
+    }
+    for skipped in args.without or []:
+        probes.pop(skipped, None)
+    started = time.monotonic()
+    pending = dict(probes)
+    print(f"waiting up to {args.timeout:.0f}s for: {', '.join(pending)}", file=out)
+    while pending:
+        for name, probe in list(pending.items()):
+            if probe():
+                print(f"✓ {name} ready after {time.monotonic() - started:.0f}s", file=out)
+                del pending[name]
+        if not pending:
+            break
+        if time.monotonic() - started > args.timeout:
+            print(
+                f"✗ not ready after {args.timeout:.0f}s: {', '.join(pending)}; "
+                "see `docker compose ps` and `docker compose logs SERVICE`",
+                file=out,
+            )
+            return ExitCode.FAILED
+        out.flush()
+        time.sleep(1)
+    print(f"lab ready in {time.monotonic() - started:.0f}s", file=out)
+    return ExitCode.OK
+
+
+def _add_wait(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "wait", help="wait, with progress, until every service of the lab is ready"
+    )
+    _add_endpoint_flags(parser)
+    parser.add_argument("--timeout", type=float, default=180, help="seconds (default 180)")
+    parser.add_argument(
+        "--without",
+        action="append",
+        choices=["grafana", "alert-sink"],
+        help="do not wait for this service (repeatable); e.g. where Grafana cannot run",
+    )
+    parser.set_defaults(handler=_wait)
+
+
+def _baseline(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    from lab.baseline_report import render_markdown, write_baseline
+    from lab.clients import PrometheusClient, ServiceError
+
+    settings = settings_from(args)
+    try:
+        baseline = write_baseline(
+            PrometheusClient(settings.prometheus_url), settings.baseline_window, args.out
+        )
+    except ServiceError as exc:
+        print(f"lab baseline: {exc}", file=out)
+        return ExitCode.FAILED
+    if baseline.requests_per_second is None:
+        print(f"lab baseline: no query traffic in the last {settings.baseline_window}", file=out)
+        return ExitCode.FAILED
+    out.write(render_markdown(baseline))
+    print(f"\nwrote {args.out}/baseline.json, baseline.md, baseline.png", file=out)
+    return ExitCode.OK
+
+
+def _add_baseline(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "baseline", help="save the baseline as JSON, Markdown and a PNG chart"
+    )
+    _add_endpoint_flags(parser)
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="directory")
+    parser.add_argument("--baseline-window", metavar="RANGE", help="PromQL range, default 15m")
+    parser.set_defaults(handler=_baseline)
+
+
+def _compare(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    from lab.baseline_report import load_baseline, render_comparison
+
+    try:
+        before, after = load_baseline(args.before), load_baseline(args.after)
+    except ValueError as exc:
+        print(f"lab compare: {exc}", file=out)
+        return ExitCode.USAGE
+    print(render_comparison(before, after), file=out)
+    return ExitCode.OK
+
+
+def _add_compare(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser("compare", help="compare two baselines (before/after M2.4)")
+    parser.add_argument("before", type=Path, help="directory or baseline.json")
+    parser.add_argument("after", type=Path, help="directory or baseline.json")
+    parser.set_defaults(handler=_compare)
+
+
+def _drill(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    from lab.clients import PrometheusClient, ServiceError
+    from lab.clients.alert_sink import AlertSinkClient
+    from lab.clients.app import AppClient
+    from lab.drills import DRILLS, run_drill
+    from lab.polling import Timeout
+
+    if args.list or not args.name:
+        for drill in DRILLS.values():
+            print(f"{drill.name:<20} {drill.alert:<24} {drill.what}", file=out)
+        return ExitCode.OK if args.list else ExitCode.USAGE
+    chosen = DRILLS.get(args.name)
+    if chosen is None:
+        print(f"lab drill: no drill {args.name!r}; `lab drill --list` shows them", file=out)
+        return ExitCode.USAGE
+    drill = chosen
+    settings = settings_from(args)
+    try:
+        report = run_drill(
+            drill,
+            app=AppClient(settings.app_url, admin_token=settings.admin_token),
+            prometheus=PrometheusClient(settings.prometheus_url),
+            sink=AlertSinkClient(settings.alert_sink_url),
+            timeout_seconds=args.timeout,
+            progress=lambda line: print(line, file=out, flush=True),
+        )
+    except (ServiceError, Timeout) as exc:
+        print(f"✗ drill {drill.name}: {exc}", file=out)
+        return ExitCode.FAILED
+    print(
+        f"✓ drill {drill.name}: {drill.alert} fired after {report.seconds_to_fire:.0f}s, "
+        f"notified after {report.seconds_to_notify:.0f}s, resolved "
+        f"{report.seconds_to_resolve:.0f}s after the fault was cleared",
+        file=out,
+    )
+    return ExitCode.OK
+
+
+def _add_drill(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "drill", help="inject a fault until its alert fires and notifies, then clear it"
+    )
+    _add_endpoint_flags(parser)
+    parser.add_argument("name", nargs="?", help="the drill; `--list` shows them")
+    parser.add_argument("--list", action="store_true", help="list the drills")
+    parser.add_argument(
+        "--admin-token",
+        dest="admin_token",
+        metavar="TOKEN",
+        help="the app's RAG_ADMIN_TOKEN (default: LAB_ADMIN_TOKEN)",
+    )
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per step")
+    parser.set_defaults(handler=_drill)
+
+
+SUBCOMMANDS = [_add_check, _add_wait, _add_baseline, _add_compare, _add_drill]
+
+__all__ = ["SUBCOMMANDS", "settings_from"]

@@ -1,0 +1,56 @@
+"""``python -m sample_rag_app`` and the settings it reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import sample_rag_app.__main__ as entrypoint
+from sample_rag_app.settings import Settings
+
+
+def test_main_runs_uvicorn_with_one_worker_factory_and_no_access_log(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """main() configures JSON logging and runs the app factory: one worker, own access log."""
+    calls: dict[str, Any] = {}
+    monkeypatch.setenv("RAG_PORT", "8123")
+    monkeypatch.setattr(entrypoint, "configure_logging", lambda *a, **k: calls.update(log=a))
+    monkeypatch.setattr(
+        entrypoint.uvicorn, "run", lambda app, **kwargs: calls.update(app=app, **kwargs)
+    )
+    entrypoint.main()
+    assert calls["log"] == ("info", "rag-app")
+    assert calls["app"] == "sample_rag_app.main:create_app"
+    assert calls["factory"] is True
+    assert calls["workers"] == 1
+    assert calls["access_log"] is False
+    assert calls["log_config"] is None
+    assert (calls["host"], calls["port"]) == ("0.0.0.0", 8123)
+
+
+def test_settings_defaults_match_the_documentation() -> None:
+    """The documented defaults: host, port, service, privacy, limits, admin off, simulated LLM."""
+    settings = Settings()
+    assert (settings.host, settings.port, settings.service_name) == ("0.0.0.0", 8000, "rag-app")
+    assert settings.log_questions is False
+    assert (settings.max_question_length, settings.max_body_bytes) == (2000, 16384)
+    assert settings.admin_token is None
+    assert settings.llm_provider == "simulated"
+    assert 0.005 <= settings.fault_llm_error_rate <= 0.02
+
+
+def test_openai_provider_needs_both_key_and_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The OpenAI-compatible provider is chosen only when key and base URL are both set."""
+    monkeypatch.setenv("RAG_OPENAI_API_KEY", "sk-test")
+    assert Settings().llm_provider == "simulated"
+    monkeypatch.setenv("RAG_OPENAI_BASE_URL", "http://llm.test")
+    assert Settings().llm_provider == "openai"
+
+
+def test_every_setting_is_documented() -> None:
+    """Every settings field has a description naming its default."""
+    for name, field in Settings.model_fields.items():
+        assert field.description, name
+        assert "Default" in field.description or "default" in field.description, name

@@ -1,0 +1,78 @@
+"""The fault-injection admin endpoints: off without a token, bearer-protected with one."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
+from rag_test_support import ADMIN_TOKEN, ClientFactory
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_admin_is_disabled_without_a_token(
+    client: TestClient, registry: CollectorRegistry, method: str
+) -> None:
+    """Without RAG_ADMIN_TOKEN every admin call is 404 with a JSON message saying so."""
+    response = client.request(method, "/admin/faults", json={}, headers=AUTH)
+    assert response.status_code == 404
+    assert response.json()["error"] == "admin_disabled"
+    assert "RAG_ADMIN_TOKEN" in response.json()["message"]
+    assert (
+        registry.get_sample_value("rag_invalid_requests_total", {"reason": "admin_disabled"}) == 1
+    )
+
+
+def test_empty_token_setting_counts_as_disabled(make_client: ClientFactory) -> None:
+    """An empty RAG_ADMIN_TOKEN (as compose passes when unset) keeps the admin disabled."""
+    client = make_client(admin_token="")
+    assert client.get("/admin/faults", headers={"Authorization": "Bearer "}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {ADMIN_TOKEN}"}],
+)
+def test_wrong_or_missing_token_is_401(
+    make_client: ClientFactory, registry: CollectorRegistry, headers: dict[str, str]
+) -> None:
+    """A missing, wrong or non-bearer token is 401 with WWW-Authenticate and is counted."""
+    client = make_client(admin_token=ADMIN_TOKEN)
+    response = client.put("/admin/faults", json={"llm_error_rate": 1}, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.json()["error"] == "unauthorized"
+    assert registry.get_sample_value("rag_invalid_requests_total", {"reason": "unauthorized"}) == 1
+    assert client.get("/admin/faults", headers=AUTH).json()["llm_error_rate"] == 0.0
+
+
+def test_put_get_delete_change_and_reset_the_faults(make_client: ClientFactory) -> None:
+    """PUT changes the given fields, GET shows them, queries feel them, DELETE resets."""
+    client = make_client(admin_token=ADMIN_TOKEN)
+    assert client.get("/admin/faults", headers=AUTH).json() == {
+        "llm_error_rate": 0.0,
+        "llm_timeout_rate": 0.0,
+        "rate_limit_error_rate": 0.0,
+        "added_latency_seconds": 0.0,
+        "vector_store_down": False,
+    }
+    changed = client.put("/admin/faults", json={"vector_store_down": True}, headers=AUTH)
+    assert changed.status_code == 200
+    assert changed.json()["vector_store_down"] is True
+    assert client.get("/admin/faults", headers=AUTH).json()["vector_store_down"] is True
+    assert client.post("/query", json={"question": "What is RAG?"}).status_code == 503
+    reset = client.delete("/admin/faults", headers=AUTH)
+    assert reset.json()["vector_store_down"] is False
+    assert client.post("/query", json={"question": "What is RAG?"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body", [{"llm_error_rate": 1.5}, {"unknown_fault": True}, {"added_latency_seconds": -1}]
+)
+def test_invalid_fault_values_are_422(make_client: ClientFactory, body: dict[str, object]) -> None:
+    """Out-of-range or unknown fault fields are rejected with 422 invalid_body."""
+    client = make_client(admin_token=ADMIN_TOKEN)
+    response = client.put("/admin/faults", json=body, headers=AUTH)
+    assert response.status_code == 422
+    assert response.json()["error"] == "invalid_body"
