@@ -30,11 +30,11 @@ from prometheus_client import CollectorRegistry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import in_process_client, machine_info  # noqa: E402
+from _common import in_process_client, machine_info
 
-from sample_rag_app.main import create_app  # noqa: E402
-from sample_rag_app.settings import Settings  # noqa: E402
-from sample_rag_app.telemetry.logging import configure_logging  # noqa: E402
+from sample_rag_app.main import create_app
+from sample_rag_app.settings import Settings
+from sample_rag_app.telemetry.logging import configure_logging
 
 BODY = {"question": "How does a response cache lower RAG cost?", "top_k": 4}
 RESULTS = Path(__file__).resolve().parent / "results" / "instrumentation_overhead.md"
@@ -128,7 +128,7 @@ def main() -> None:
         median = statistics.median(values)
         rows.append(
             f"| {name} | {median:.1f} | {min(values):.1f} | {max(values):.1f} "
-            f"| {median - base:+.1f} | {median / base:.2f}× |"
+            f"| {median - base:+.1f} | {median / base:.2f}x |"
         )
     command = "python bench/instrumentation_overhead.py " + " ".join(sys.argv[1:])
     report = f"""# Instrumentation overhead per request
@@ -139,7 +139,7 @@ Command (from the repository root, in the dev venv):
 {command.strip()}
 ```
 
-{args.rounds} rounds × {args.requests} sequential `POST /query` requests per variant (after
+{args.rounds} rounds x {args.requests} sequential `POST /query` requests per variant (after
 {args.warmup} warm-up requests), in process through httpx's ASGITransport (no network),
 the same cached question every time, so the time is the HTTP path plus instrumentation.
 µs/request is the median of the rounds; the overhead and ratio compare with the app with

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import responses
@@ -56,18 +57,18 @@ def test_passes_when_target_up_and_recent() -> None:
 
 
 @pytest.mark.parametrize(
-    ("answer", "expected"),
+    ("broken", "expected"),
     [
-        (targets(health="down"), "is DOWN: connection refused"),
-        (targets(age=45), "last scraped 45s ago"),
-        (targets(interval="1m"), "scraped every 1m"),
+        ({"health": "down"}, "is DOWN: connection refused"),
+        ({"age": 45}, "last scraped 45s ago"),
+        ({"interval": "1m"}, "scraped every 1m"),
     ],
 )
 @responses.activate
-def test_fails_on_each_broken_link(answer: dict[str, object], expected: str) -> None:
+def test_fails_on_each_broken_link(broken: dict[str, Any], expected: str) -> None:
     """A DOWN target, a stale scrape or a slow interval each fail with a fix."""
     responses.get(f"{APP}/metrics", body=METRICS)
-    responses.get(f"{PROM}/api/v1/targets", json=answer)
+    responses.get(f"{PROM}/api/v1/targets", json=targets(**broken))
     result = scrape.run(context())
     assert result.status is Status.FAIL
     assert expected in result.evidence[-1]

@@ -1,0 +1,116 @@
+"""The `lab` command line, run in-process against the real stack: exit codes and output."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from lab.cli import ExitCode, run
+from lab.polling import poll_until
+from tests.integration.conftest import ROOT, Stack
+
+NOTEBOOK = ROOT / "lab" / "notebooks" / "bridge_m2_3_to_m2_4.ipynb"
+
+
+def endpoint_flags(stack: Stack) -> list[str]:
+    return [
+        "--app-url", stack.urls["app"],
+        "--prometheus-url", stack.urls["prometheus"],
+        "--alertmanager-url", stack.urls["alertmanager"],
+        "--alert-sink-url", stack.urls["alert-sink"],
+        "--grafana-url", stack.urls.get("grafana", "http://127.0.0.1:9"),
+        "--compose-project", stack.project,
+    ]  # fmt: skip
+
+
+def lab(*argv: str) -> tuple[ExitCode, str]:
+    out = io.StringIO()
+    code = run(list(argv), out)
+    return code, out.getvalue()
+
+
+def test_lab_wait_reports_each_service_ready(stack: Stack) -> None:
+    """`lab wait` exits 0 once every service (Grafana where it runs) is ready."""
+    without = ["--without", "grafana"] if stack.grafana_skip_reason else []
+    code, output = lab("wait", *endpoint_flags(stack), *without, "--timeout", "120")
+    assert code == ExitCode.OK, output
+    assert "✓ app scraped (target UP) ready" in output
+
+
+def test_lab_check_json_reports_every_check(stack: Stack) -> None:
+    """`lab check --json` exits 0 on the healthy stack and reports all five checks."""
+
+    def passing() -> dict[str, object] | None:
+        code, output = lab("check", "--json", *endpoint_flags(stack))
+        body = json.loads(output)
+        return body if code == ExitCode.OK else None
+
+    body = poll_until(passing, timeout=240, interval=15, describe="`lab check` to pass")
+    checks = {c["check"]: c["status"] for c in body["checks"]}  # type: ignore[union-attr]
+    assert list(checks) == ["scrape", "dashboards", "alerts", "logs", "baseline"]
+    expected_dashboards = "skip" if stack.grafana_skip_reason else "pass"
+    assert checks.pop("dashboards") == expected_dashboards
+    assert set(checks.values()) == {"pass"}
+
+
+def test_lab_check_fails_with_a_fix_when_nothing_listens() -> None:
+    """Pointed at a port where nothing runs, `lab check` exits 1 and says how to start it."""
+    code, output = lab("check", "--only", "scrape", "--app-url", "http://127.0.0.1:9")
+    assert code == ExitCode.FAILED
+    assert "✗ 1. Prometheus scrapes the app" in output
+    assert "docker compose up -d app" in output
+
+
+def test_lab_baseline_then_compare(stack: Stack, tmp_path: Path) -> None:
+    """`lab baseline` writes JSON, Markdown and a PNG; `lab compare` reads two of them."""
+    flags = endpoint_flags(stack)
+    code, output = lab("baseline", "--out", str(tmp_path / "before"), *flags)
+    assert code == ExitCode.OK, output
+    for name in ("baseline.json", "baseline.md", "baseline.png"):
+        assert (tmp_path / "before" / name).stat().st_size > 0
+    assert (tmp_path / "before" / "baseline.png").read_bytes()[:4] == b"\x89PNG"
+    code, _ = lab("baseline", "--out", str(tmp_path / "after"), *flags)
+    assert code == ExitCode.OK
+    code, output = lab("compare", str(tmp_path / "before"), str(tmp_path / "after"))
+    assert code == ExitCode.OK
+    assert "error rate" in output
+    assert "M2.4 target" in output
+
+
+def test_low_headroom_drill_fires_notifies_and_resolves(stack: Stack) -> None:
+    """`lab drill low-headroom` drives the real LowRateLimitHeadroom rule through firing,
+    notification and resolution."""
+    code, output = lab(
+        "drill", "low-headroom", *endpoint_flags(stack),
+        "--admin-token", stack.admin_token, "--timeout", "300",
+    )  # fmt: skip
+    assert code == ExitCode.OK, output
+    assert "LowRateLimitHeadroom firing in Prometheus" in output
+    assert "✓ drill low-headroom" in output
+
+
+def test_the_bridge_notebook_runs_every_check_for_real(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The course notebook executes headlessly against the stack and shows passing checks."""
+    for name, value in stack.settings.model_dump().items():
+        if value is not None:
+            monkeypatch.setenv(f"LAB_{name.upper()}", str(value))
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
+    ).execute()
+    text = "\n".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+    )
+    for check in ("1. Prometheus scrapes the app", "3. Alert rules", "4. A request can be traced"):
+        assert f"✓ {check}" in text, text
+    assert "0 failed" in text
