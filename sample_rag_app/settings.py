@@ -133,6 +133,12 @@ class Settings(BaseSettings):
     fault_vector_store_down: bool = Field(
         False, description="Every vector search fails (503). Default false."
     )
+    fault_rate_limit_consumed_percent: float = Field(
+        0.0,
+        ge=0,
+        le=100,
+        description="Percent of the provider's rate limit used by other clients. Default 0.",
+    )
     random_seed: int | None = Field(
         None,
         description="Seed of the random source behind faults and simulated latency, for "

@@ -32,6 +32,13 @@ class FaultConfig(BaseModel):
         0.0, ge=0, le=60, description="Seconds added to every LLM call."
     )
     vector_store_down: bool = Field(False, description="Every vector search fails.")
+    rate_limit_consumed_percent: float = Field(
+        0.0,
+        ge=0,
+        le=100,
+        description="Share of the provider's rate limit used by other clients of the same "
+        "key (another service, a batch job): lowers the headroom and the calls admitted.",
+    )
 
 
 class FaultUpdate(BaseModel):
@@ -44,6 +51,7 @@ class FaultUpdate(BaseModel):
     rate_limit_error_rate: float | None = Field(None, ge=0, le=1)
     added_latency_seconds: float | None = Field(None, ge=0, le=60)
     vector_store_down: bool | None = None
+    rate_limit_consumed_percent: float | None = Field(None, ge=0, le=100)
 
 
 class FaultInjector:

@@ -16,7 +16,9 @@ class SlidingWindowRateLimiter:
     """Admits a call while both the request and the token budget of the window allow it.
 
     ``headroom_percent`` is the smaller of the two remaining budgets, in percent; it
-    backs the ``rag_rate_limit_headroom_percent`` gauge.
+    backs the ``rag_rate_limit_headroom_percent`` gauge. ``consumed_elsewhere`` reports
+    the fraction of both budgets used by other clients of the same provider key, which
+    this process cannot see but which the provider counts all the same.
     """
 
     def __init__(
@@ -26,6 +28,7 @@ class SlidingWindowRateLimiter:
         *,
         window_seconds: float = 60.0,
         clock: Clock = time.monotonic,
+        consumed_elsewhere: Callable[[], float] = lambda: 0.0,
     ) -> None:
         if requests_per_window < 1 or tokens_per_window < 1:
             raise ValueError("rate limits must be positive")
@@ -33,6 +36,7 @@ class SlidingWindowRateLimiter:
         self.tokens_per_window = tokens_per_window
         self.window_seconds = window_seconds
         self._clock = clock
+        self._consumed_elsewhere = consumed_elsewhere
         self._lock = threading.Lock()
         # (time, requests, tokens) of each admitted call or token top-up, oldest first.
         self._events: deque[tuple[float, int, int]] = deque()
@@ -51,8 +55,10 @@ class SlidingWindowRateLimiter:
         with self._lock:
             now = self._clock()
             self._prune(now)
-            over_requests = self._requests + 1 > self.requests_per_window
-            over_tokens = self._tokens + tokens > self.tokens_per_window
+            # Our share of each budget; the epsilon keeps 100 * (1 - 0.9) at 10, not 9.99...
+            ours = 1.0 - self._consumed_elsewhere() + 1e-9
+            over_requests = self._requests + 1 > self.requests_per_window * ours
+            over_tokens = self._tokens + tokens > self.tokens_per_window * ours
             if over_requests or over_tokens:
                 oldest = self._events[0][0] if self._events else now
                 retry_after = max(0.0, oldest + self.window_seconds - now)
@@ -79,6 +85,7 @@ class SlidingWindowRateLimiter:
         """The smaller of the remaining request and token budgets, 0..100."""
         with self._lock:
             self._prune(self._clock())
-            requests_left = 1.0 - self._requests / self.requests_per_window
-            tokens_left = 1.0 - self._tokens / self.tokens_per_window
+            elsewhere = self._consumed_elsewhere()
+            requests_left = 1.0 - elsewhere - self._requests / self.requests_per_window
+            tokens_left = 1.0 - elsewhere - self._tokens / self.tokens_per_window
         return max(0.0, min(100.0, 100.0 * min(requests_left, tokens_left)))

@@ -189,10 +189,22 @@ class RagPipeline:
         """Build every component from the settings (the corpus is read, not yet embedded)."""
         rng = rng or random.Random(settings.random_seed)
         embedder = HashingEmbedder(settings.embedding_dimensions)
+        faults = FaultInjector(
+            FaultConfig(
+                llm_error_rate=settings.fault_llm_error_rate,
+                llm_timeout_rate=settings.fault_llm_timeout_rate,
+                rate_limit_error_rate=settings.fault_rate_limit_error_rate,
+                added_latency_seconds=settings.fault_added_latency_seconds,
+                vector_store_down=settings.fault_vector_store_down,
+                rate_limit_consumed_percent=settings.fault_rate_limit_consumed_percent,
+            ),
+            rng,
+        )
         limiter = SlidingWindowRateLimiter(
             settings.rate_limit_requests_per_minute,
             settings.rate_limit_tokens_per_minute,
             clock=monotonic,
+            consumed_elsewhere=lambda: faults.config.rate_limit_consumed_percent / 100,
         )
         llm: LLMProvider
         if settings.llm_provider == "openai":
@@ -216,16 +228,6 @@ class RagPipeline:
                 timeout_seconds=settings.llm_timeout_seconds,
                 sleep=sleep,
             )
-        faults = FaultInjector(
-            FaultConfig(
-                llm_error_rate=settings.fault_llm_error_rate,
-                llm_timeout_rate=settings.fault_llm_timeout_rate,
-                rate_limit_error_rate=settings.fault_rate_limit_error_rate,
-                added_latency_seconds=settings.fault_added_latency_seconds,
-                vector_store_down=settings.fault_vector_store_down,
-            ),
-            rng,
-        )
         return cls(
             passages=load_corpus(settings.corpus_path),
             embedder=embedder,

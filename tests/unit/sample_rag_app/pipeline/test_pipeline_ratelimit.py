@@ -67,3 +67,16 @@ def test_headroom_never_goes_below_zero() -> None:
     limiter.acquire(90)
     limiter.add_tokens(500)
     assert limiter.headroom_percent() == 0.0
+
+
+def test_usage_elsewhere_lowers_headroom_and_admitted_calls() -> None:
+    """Other clients' 90 % share of the key leaves 10 % headroom and admits a tenth of calls."""
+    limiter = SlidingWindowRateLimiter(
+        100, 1_000_000, clock=FakeClock(), consumed_elsewhere=lambda: 0.9
+    )
+    assert limiter.headroom_percent() == pytest.approx(10.0)
+    for _ in range(10):
+        limiter.acquire(1)
+    with pytest.raises(RateLimitError):
+        limiter.acquire(1)
+    assert limiter.headroom_percent() == 0.0

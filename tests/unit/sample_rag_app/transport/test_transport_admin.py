@@ -56,6 +56,7 @@ def test_put_get_delete_change_and_reset_the_faults(make_client: ClientFactory) 
         "rate_limit_error_rate": 0.0,
         "added_latency_seconds": 0.0,
         "vector_store_down": False,
+        "rate_limit_consumed_percent": 0.0,
     }
     changed = client.put("/admin/faults", json={"vector_store_down": True}, headers=AUTH)
     assert changed.status_code == 200
