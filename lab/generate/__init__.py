@@ -10,7 +10,13 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.generate import alertmanager, grafana, prometheus_rules, promtool_tests
+from lab.generate import (
+    alertmanager,
+    grafana,
+    prometheus_config,
+    prometheus_rules,
+    promtool_tests,
+)
 from lab.generate._output import GeneratedFile
 from lab.spec.model import Spec
 
@@ -24,6 +30,7 @@ OWNED_GLOBS = ("prometheus/rules/*.yml", "prometheus/tests/*.yml", "grafana/dash
 def render_all(spec: Spec) -> list[GeneratedFile]:
     """Every committed generated file, in a stable order."""
     files = [
+        *prometheus_config.render(spec),
         *prometheus_rules.render(spec),
         *promtool_tests.render(spec),
         *alertmanager.render(spec),

@@ -340,9 +340,26 @@ class AlertRouting:
 
 
 @dataclass(frozen=True)
+class Scraping:
+    """Prometheus: what it scrapes, how often, and where it sends alerts.
+
+    Field names are those of Prometheus 2.42, the oldest version the lab supports: newer
+    fields (`scrape_protocols`, `fallback_scrape_protocol`) would make it refuse to start.
+    """
+
+    scrape_interval: str
+    evaluation_interval: str
+    app_job: str
+    app_target: str
+    alertmanager_target: str
+    rule_files: str
+
+
+@dataclass(frozen=True)
 class Spec:
     """Everything the lab generates, in one value."""
 
+    scraping: Scraping
     rule_groups: tuple[RuleGroup, ...]
     slo: AvailabilitySLO
     dashboard: Dashboard

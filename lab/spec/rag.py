@@ -22,6 +22,7 @@ from lab.spec.model import (
     RatioFixture,
     RecordingRule,
     RuleGroup,
+    Scraping,
     Severity,
     Spec,
     Threshold,
@@ -466,7 +467,17 @@ ROUTING = AlertRouting(
     email_username="alertmanager@example.com",
 )
 
+SCRAPING = Scraping(
+    scrape_interval="15s",
+    evaluation_interval="15s",
+    app_job=APP_JOB,
+    app_target="app:8000",
+    alertmanager_target="alertmanager:9093",
+    rule_files="/etc/prometheus/rules/*.yml",
+)
+
 SPEC = Spec(
+    scraping=SCRAPING,
     rule_groups=(RECORDING, ALERTS, SLO, META),
     slo=AVAILABILITY,
     dashboard=DASHBOARD,

@@ -1,0 +1,41 @@
+"""prometheus/prometheus.yml: the app's scrape job, rule files and the Alertmanager."""
+
+from __future__ import annotations
+
+from lab.generate._output import GeneratedFile, to_yaml
+from lab.spec.model import Spec
+
+CONFIG_PATH = "prometheus/prometheus.yml"
+
+
+def render(spec: Spec) -> list[GeneratedFile]:
+    scraping = spec.scraping
+    config = {
+        "global": {
+            "scrape_interval": scraping.scrape_interval,
+            "scrape_timeout": "10s",
+            "evaluation_interval": scraping.evaluation_interval,
+            "external_labels": {"lab": "rag-observability-lab"},
+        },
+        "rule_files": [scraping.rule_files],
+        "alerting": {
+            "alertmanagers": [{"static_configs": [{"targets": [scraping.alertmanager_target]}]}]
+        },
+        "scrape_configs": [
+            {
+                "job_name": scraping.app_job,
+                "metrics_path": "/metrics",
+                "static_configs": [{"targets": [scraping.app_target]}],
+            },
+            {"job_name": "prometheus", "static_configs": [{"targets": ["localhost:9090"]}]},
+            {
+                "job_name": "alertmanager",
+                "static_configs": [{"targets": [scraping.alertmanager_target]}],
+            },
+        ],
+    }
+    comment = (
+        "Loads on upstream Prometheus v3 and on Debian's 2.42: keep to fields 2.42 knows.\n"
+        "Exemplars need --enable-feature=exemplar-storage (set in docker-compose.yml)."
+    )
+    return [GeneratedFile(CONFIG_PATH, to_yaml(config, comment=comment))]

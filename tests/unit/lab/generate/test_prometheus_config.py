@@ -1,0 +1,55 @@
+"""prometheus/prometheus.yml comes from the spec's scraping section."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lab.generate import prometheus_config
+from lab.spec import SPEC
+
+
+def rendered(spec=SPEC):  # type: ignore[no-untyped-def]
+    (file,) = prometheus_config.render(spec)
+    return file, yaml.safe_load(file.content)
+
+
+def test_app_job_is_scraped_at_the_spec_interval() -> None:
+    """The app's job scrapes app:8000 and the global interval is the spec's (≤ 30 s)."""
+    _, config = rendered()
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["rag-app"]["static_configs"][0]["targets"] == ["app:8000"]
+    assert config["global"]["scrape_interval"] == "15s"
+
+
+def test_changing_the_interval_in_the_spec_changes_the_file() -> None:
+    """A different scrape interval in the spec is what the generated file says."""
+    spec = dataclasses.replace(
+        SPEC, scraping=dataclasses.replace(SPEC.scraping, scrape_interval="30s")
+    )
+    _, config = rendered(spec)
+    assert config["global"]["scrape_interval"] == "30s"
+
+
+def test_config_uses_no_field_newer_than_prometheus_2_42() -> None:
+    """Fields that Prometheus 2.42 rejects never appear in the generated config."""
+    file, _ = rendered()
+    for newer in ("scrape_protocols", "fallback_scrape_protocol", "scrape_classic_histograms"):
+        assert newer not in file.content
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
+def test_promtool_accepts_the_config(tmp_path: Path) -> None:
+    """promtool check config (2.42 here) accepts the generated file."""
+    file, _ = rendered()
+    target = tmp_path / "prometheus.yml"
+    target.write_text(file.content.replace("/etc/prometheus/rules/*.yml", "rules/*.yml"))
+    result = subprocess.run(
+        ["promtool", "check", "config", str(target)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
