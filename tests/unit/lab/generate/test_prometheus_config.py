@@ -6,15 +6,17 @@ import dataclasses
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from lab.generate import prometheus_config
+from lab.generate import GeneratedFile, prometheus_config
 from lab.spec import SPEC
+from lab.spec.model import Spec
 
 
-def rendered(spec=SPEC):  # type: ignore[no-untyped-def]
+def rendered(spec: Spec = SPEC) -> tuple[GeneratedFile, dict[str, Any]]:
     (file,) = prometheus_config.render(spec)
     return file, yaml.safe_load(file.content)
 
