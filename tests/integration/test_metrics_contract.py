@@ -1,0 +1,116 @@
+"""The app's metrics contract, live: the course's own expressions return the right values
+through Prometheus, and every metric and label the generated files name is emitted."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import requests
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from lab.polling import poll_until
+from tests.integration.conftest import ROOT, Stack
+
+# The course notebook's panel queries and alert expressions, verbatim.
+SEED_PANELS = {
+    "p95_latency_seconds": "histogram_quantile(0.95, rate(rag_query_duration_seconds_bucket[5m]))",
+    "error_rate_percent": "rate(rag_errors_total[5m]) / rate(rag_requests_total[5m]) * 100",
+    "cache_hit_rate_percent": (
+        "rate(rag_cache_hits_total[5m]) / rate(rag_cache_requests_total[5m]) * 100"
+    ),
+    "cost_usd_last_hour": "sum(increase(rag_cost_usd_total[1h]))",
+}
+SEED_ALERTS = {
+    "HighP95Latency": "histogram_quantile(0.95, rate(rag_query_duration_seconds_bucket[5m])) > 0.5",
+    "HighErrorRate": "(rate(rag_errors_total[5m]) / rate(rag_requests_total[5m])) * 100 > 1.0",
+    "LowRateLimitHeadroom": "rag_rate_limit_headroom_percent < 20",
+    "CircuitBreakerOpen": 'rag_circuit_breaker_state{state="open"} == 1',
+}
+SANE_RANGES = {
+    "p95_latency_seconds": (0.01, 2.0),
+    "error_rate_percent": (0.0, 10.0),
+    "cache_hit_rate_percent": (1.0, 99.0),
+    "cost_usd_last_hour": (1e-9, 10.0),
+}
+
+# A metric name, not part of a recording rule's `level:metric:operations` name.
+METRIC = re.compile(r"(?<![:\w])(rag_[a-z0-9_]+)(?![:\w])(\{[^}]*\})?")
+MATCHER_LABEL = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)")
+GROUPING = re.compile(r"\b(?:by|without)\s*\(([^)]*)\)")
+TEMPLATE_LABEL = re.compile(r"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)")
+TARGET_LABELS = {"job", "instance"}
+
+
+@pytest.mark.parametrize("name", list(SEED_PANELS))
+def test_seed_panel_query_returns_a_sane_value(stack: Stack, name: str) -> None:
+    """Each of the course's four panel queries returns one value in a plausible range."""
+    samples = poll_until(
+        lambda: stack.prometheus.query(SEED_PANELS[name]),
+        timeout=180,
+        interval=5,
+        describe=f"data for {name}",
+    )
+    assert len(samples) == 1, samples
+    low, high = SANE_RANGES[name]
+    assert low <= samples[0].value <= high, samples[0]
+
+
+@pytest.mark.parametrize("alert", list(SEED_ALERTS))
+def test_seed_alert_expression_evaluates_and_is_quiet_on_the_healthy_app(
+    stack: Stack, alert: str
+) -> None:
+    """The course's alert expressions parse in Prometheus, and none holds on a healthy app."""
+    assert stack.prometheus.query(SEED_ALERTS[alert]) == []
+
+
+def _generated_expressions() -> list[str]:
+    expressions: list[str] = []
+    for rules_file in (ROOT / "prometheus" / "rules").glob("*.yml"):
+        for group in yaml.safe_load(rules_file.read_text())["groups"]:
+            for rule in group["rules"]:
+                expressions.append(rule["expr"])
+                expressions.extend(rule.get("annotations", {}).values())
+                expressions.extend(rule.get("labels", {}).values())
+    dashboard = json.loads((ROOT / "grafana" / "dashboards" / "rag-overview.json").read_text())
+    for panel in dashboard["panels"]:
+        expressions.extend(t["expr"] for t in panel.get("targets", []) if "expr" in t)
+    return expressions
+
+
+def _scraped_labels(stack: Stack) -> dict[str, set[str]]:
+    """Sample name -> label names, from a live scrape of the app."""
+    text = requests.get(f"{stack.app_url}/metrics", timeout=10).text
+    labels: dict[str, set[str]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels.setdefault(sample.name, set()).update(sample.labels)
+    return labels
+
+
+def test_every_metric_and_label_in_generated_files_is_emitted(stack: Stack) -> None:
+    """Rules, annotations and panels only name metrics and labels the app really emits,
+    so no panel says "No data" because names drifted apart."""
+    emitted = _scraped_labels(stack)
+    problems = []
+    for expression in _generated_expressions():
+        used_metrics = METRIC.findall(expression)
+        available = set(TARGET_LABELS)
+        for metric, matchers in used_metrics:
+            if metric not in emitted:
+                problems.append(f"{metric} (in {expression.splitlines()[0]!r}) is not emitted")
+                continue
+            available |= emitted[metric]
+            for label in MATCHER_LABEL.findall(matchers or ""):
+                if label not in emitted[metric] | TARGET_LABELS:
+                    problems.append(f"{metric} has no label {label!r}")
+        if not used_metrics:
+            continue
+        grouped = {g.strip() for clause in GROUPING.findall(expression) for g in clause.split(",")}
+        for label in (grouped | set(TEMPLATE_LABEL.findall(expression))) - {""}:
+            if label not in available:
+                first_line = expression.splitlines()[0]
+                problems.append(f"label {label!r} in {first_line!r}: none of its metrics has it")
+    assert not problems, "\n".join(sorted(set(problems)))
