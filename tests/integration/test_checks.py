@@ -25,14 +25,17 @@ from lab.clients.app import AppClient
 from lab.clients.grafana import GrafanaClient
 from lab.logsource import DockerLogSource, FileLogSource
 from lab.polling import poll_until
+from lab.report import render_text
 from tests.integration.conftest import ROOT, Stack
 
 DATA_CHECKS = ("scrape", "logs", "baseline")
 
 
-def _passing(stack: Stack, only: tuple[str, ...]) -> list[CheckResult] | None:
+def _passing(stack: Stack, only: tuple[str, ...]) -> list[CheckResult]:
     results = run_checks(stack.settings, CheckOptions(only=only))
-    return None if any(r.failed for r in results) else results
+    # Raising keeps the last failing report for the timeout message.
+    assert not any(r.failed for r in results), render_text(results)
+    return results
 
 
 def test_scrape_logs_and_baseline_pass_on_the_healthy_stack(stack: Stack) -> None:

@@ -45,10 +45,12 @@ def test_lab_wait_reports_each_service_ready(stack: Stack) -> None:
 def test_lab_check_json_reports_every_check(stack: Stack) -> None:
     """`lab check --json` exits 0 on the healthy stack and reports all five checks."""
 
-    def passing() -> dict[str, object] | None:
+    def passing() -> dict[str, object]:
         code, output = lab("check", "--json", *endpoint_flags(stack))
-        body = json.loads(output)
-        return body if code == ExitCode.OK else None
+        # Raising keeps the last failing report for the timeout message.
+        assert code == ExitCode.OK, output
+        body: dict[str, object] = json.loads(output)
+        return body
 
     body = poll_until(passing, timeout=240, interval=15, describe="`lab check` to pass")
     checks = {c["check"]: c["status"] for c in body["checks"]}  # type: ignore[union-attr]
