@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help venv up down logs ps test test-unit test-integration check generate lint format offline-images clean
+.PHONY: help venv up down logs ps test test-unit test-integration check check-in-compose generate lint format offline-images clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,6 +42,9 @@ test-integration: $(INSTALLED) ## Integration tests: bring up a private compose 
 
 check: $(INSTALLED) ## Run `lab check` against the running lab
 	$(BIN)/lab check
+
+check-in-compose: ## Run `lab check` as a one-off compose service (no local Python needed)
+	DOCKER_GID=$$(stat -c %g /var/run/docker.sock) docker compose run --rm lab check
 
 generate: $(INSTALLED) ## Regenerate Prometheus, Alertmanager and Grafana files from lab/spec
 	$(BIN)/lab generate

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from datetime import UTC, datetime
 
 import requests
@@ -9,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from lab.clients.prometheus import ScrapeTarget
 from lab.polling import poll_until
-from tests.integration.conftest import Stack
+from tests.integration.conftest import ROOT, Stack
 
 
 def test_prometheus_reports_app_target_up_with_a_recent_scrape(stack: Stack) -> None:
@@ -66,3 +68,23 @@ def test_app_serves_valid_prometheus_exposition(stack: Stack) -> None:
         "rag_rate_limit_headroom_percent",
     }
     assert expected <= families, sorted(expected - families)
+
+
+def test_lab_check_runs_as_a_one_off_compose_service(stack: Stack) -> None:
+    """`docker compose run --rm lab check` proves scrape and logs from inside the network."""
+    env = {
+        **os.environ,
+        "COMPOSE_PROJECT_NAME": stack.project,
+        "DOCKER_GID": str(os.stat("/var/run/docker.sock").st_gid),
+    }
+    result = subprocess.run(
+        ["docker", "compose", "run", "--rm", "--no-deps", "lab", "check", "--only", "scrape,logs"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "✓ 1. Prometheus scrapes the app" in result.stdout
+    assert "✓ 4. A request can be traced" in result.stdout
