@@ -86,3 +86,15 @@ def test_datasource_and_provider_provisioning(repo_root: Path) -> None:
     assert provider["type"] == "file"
     assert provider["allowUiUpdates"] is False
     assert provider["options"]["path"] == SPEC.dashboards_path
+
+
+def test_committed_dashboard_loads_back_through_the_sdk_unchanged(repo_root: Path) -> None:
+    """Grafana's foundation SDK parses the committed JSON and re-encodes it identically."""
+    from grafana_foundation_sdk.cog.encoder import JSONEncoder
+    from grafana_foundation_sdk.models.dashboard import Dashboard
+
+    board = _dashboard(repo_root)
+    model = Dashboard.from_json(board)
+    assert model.uid == "rag-overview"
+    assert [p.title for p in model.panels or []][:4] == list(KEY_PANELS)
+    assert json.loads(JSONEncoder(sort_keys=True).encode(model)) == board
