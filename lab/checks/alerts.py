@@ -17,11 +17,15 @@ from lab.checks.result import CheckFailed, CheckResult
 from lab.clients.alert_sink import AlertSinkClient
 from lab.clients.alertmanager import PostableAlert
 from lab.polling import Timeout, poll_until
+from lab.spec.rag import HIGH_ERROR_RATE, HIGH_P95_LATENCY, LOW_RATE_LIMIT_HEADROOM
 
 NAME = "alerts"
 TITLE = "Alert rules are loaded and a test alert reaches a receiver"
 
-REQUIRED_ALERTS = ("HighP95Latency", "HighErrorRate", "LowRateLimitHeadroom")
+# The course's three: latency, error rate and rate-limit headroom.
+REQUIRED_ALERTS = tuple(
+    alert.name for alert in (HIGH_P95_LATENCY, HIGH_ERROR_RATE, LOW_RATE_LIMIT_HEADROOM)
+)
 MIN_ALERTING_RULES = 3
 TEST_ALERT = "LabReadinessTest"
 

@@ -21,8 +21,6 @@ from lab.spec.rag import SPEC
 NAME = "dashboards"
 TITLE = "Grafana shows p95 latency, error rate, cache hit rate and cost, with data"
 
-KEY_PANELS = ("p95 Latency", "Error Rate (%)", "Cache Hit Rate (%)", "Cost per Hour (USD)")
-
 
 def run(ctx: CheckContext, grafana: GrafanaClient, spec: Spec = SPEC) -> CheckResult:
     return run_check(NAME, TITLE, lambda evidence: _check(ctx, grafana, spec, evidence))
@@ -64,13 +62,14 @@ def _check(ctx: CheckContext, grafana: GrafanaClient, spec: Spec, evidence: Evid
             fix="check the dashboard provider in grafana/provisioning/dashboards and "
             "`docker compose logs grafana | grep -i provisioning`",
         ) from exc
-    missing = [title for title in KEY_PANELS if dashboard.panel(title) is None]
+    key_panels = spec.dashboard.key_panels
+    missing = [title for title in key_panels if dashboard.panel(title) is None]
     if missing:
         raise CheckFailed(
             f"dashboard {uid!r} lacks the panels {missing}",
             fix="run `lab generate` and restart Grafana so it reloads the dashboard",
         )
-    evidence.add(f"✓ dashboard {dashboard.title!r} ({uid}) has the {len(KEY_PANELS)} key panels")
+    evidence.add(f"✓ dashboard {dashboard.title!r} ({uid}) has the {len(key_panels)} key panels")
 
     empty: list[str] = []
     for panel in dashboard.panels:

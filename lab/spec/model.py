@@ -313,13 +313,22 @@ class Panel:
 
 @dataclass(frozen=True)
 class Dashboard:
+    """The overview dashboard; `key_panels` are the titles the course's check 2 requires."""
+
     uid: str
     title: str
     file: str
     refresh: str
     time_from: str
     panels: tuple[Panel, ...]
+    key_panels: tuple[str, ...]
     tags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        titles = {panel.title for panel in self.panels}
+        missing = [title for title in self.key_panels if title not in titles]
+        if missing:
+            raise ValueError(f"dashboard {self.uid}: key panels {missing} are not panels")
 
 
 @dataclass(frozen=True)

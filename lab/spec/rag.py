@@ -309,6 +309,8 @@ DASHBOARD = Dashboard(
     file="rag-overview.json",
     refresh="15s",
     time_from="now-30m",
+    # The course's four: its readiness check 2 looks for them by title.
+    key_panels=("p95 Latency", "Error Rate (%)", "Cache Hit Rate (%)", "Cost per Hour (USD)"),
     tags=("rag", "generated"),
     panels=(
         Panel(

@@ -16,7 +16,7 @@ os.environ.setdefault("PROMETHEUS_DISABLE_CREATED_SERIES", "True")
 
 import platform
 from collections.abc import Callable
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 from prometheus_client import (
     CollectorRegistry,
@@ -57,20 +57,7 @@ InvalidReason = Literal[
     "other",
 ]
 #: Every value of ``rag_invalid_requests_total{reason}``; the children are pre-created.
-INVALID_REASONS: Final[tuple[InvalidReason, ...]] = (
-    "malformed_json",
-    "invalid_body",
-    "empty_question",
-    "question_too_long",
-    "invalid_top_k",
-    "body_too_large",
-    "not_found",
-    "method_not_allowed",
-    "invalid_correlation_id",
-    "admin_disabled",
-    "unauthorized",
-    "other",
-)
+INVALID_REASONS: Final[tuple[InvalidReason, ...]] = get_args(InvalidReason)
 
 BreakerService = Literal["llm", "vector_store"]
 BREAKER_SERVICES: Final[tuple[BreakerService, ...]] = ("llm", "vector_store")
