@@ -35,9 +35,13 @@ PORT_VARIABLES = {
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark everything here `integration`, and run the `disruptive` tests last: they break
+    the shared stack on purpose (a stopped app, an injected fault) and leave its error
+    rate raised for minutes, which the other tests would misread."""
     for item in items:
         if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
             item.add_marker(pytest.mark.integration)
+    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
 
 
 @dataclass(frozen=True)

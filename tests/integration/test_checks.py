@@ -173,6 +173,7 @@ def stopped_app(stack: Stack) -> Iterator[None]:
         poll_until(AppClient(stack.app_url).ready, timeout=90, describe="app ready again")
 
 
+@pytest.mark.disruptive
 def test_scrape_check_fails_with_how_to_start_a_stopped_app(
     stack: Stack, stopped_app: None
 ) -> None:

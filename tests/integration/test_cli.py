@@ -84,6 +84,7 @@ def test_lab_baseline_then_compare(stack: Stack, tmp_path: Path) -> None:
     assert "M2.4 target" in output
 
 
+@pytest.mark.disruptive
 def test_low_headroom_drill_fires_notifies_and_resolves(stack: Stack) -> None:
     """`lab drill low-headroom` drives the real LowRateLimitHeadroom rule through firing,
     notification and resolution."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -23,11 +24,20 @@ SEED_PANELS = {
     ),
     "cost_usd_last_hour": "sum(increase(rag_cost_usd_total[1h]))",
 }
+# (expression, comparison, threshold): the alert fires where `expression OP threshold`.
 SEED_ALERTS = {
-    "HighP95Latency": "histogram_quantile(0.95, rate(rag_query_duration_seconds_bucket[5m])) > 0.5",
-    "HighErrorRate": "(rate(rag_errors_total[5m]) / rate(rag_requests_total[5m])) * 100 > 1.0",
-    "LowRateLimitHeadroom": "rag_rate_limit_headroom_percent < 20",
-    "CircuitBreakerOpen": 'rag_circuit_breaker_state{state="open"} == 1',
+    "HighP95Latency": (
+        "histogram_quantile(0.95, rate(rag_query_duration_seconds_bucket[5m]))",
+        ">",
+        0.5,
+    ),
+    "HighErrorRate": (
+        "(rate(rag_errors_total[5m]) / rate(rag_requests_total[5m])) * 100",
+        ">",
+        1.0,
+    ),
+    "LowRateLimitHeadroom": ("rag_rate_limit_headroom_percent", "<", 20),
+    "CircuitBreakerOpen": ('rag_circuit_breaker_state{state="open"}', "==", 1),
 }
 SANE_RANGES = {
     "p95_latency_seconds": (0.01, 2.0),
@@ -59,11 +69,26 @@ def test_seed_panel_query_returns_a_sane_value(stack: Stack, name: str) -> None:
 
 
 @pytest.mark.parametrize("alert", list(SEED_ALERTS))
-def test_seed_alert_expression_evaluates_and_is_quiet_on_the_healthy_app(
+def test_seed_alert_expression_selects_exactly_the_series_past_its_threshold(
     stack: Stack, alert: str
 ) -> None:
-    """The course's alert expressions parse in Prometheus, and none holds on a healthy app."""
-    assert stack.prometheus.query(SEED_ALERTS[alert]) == []
+    """Each course alert expression has data to compare, and at one instant returns exactly
+    the series whose value is past the threshold (one-to-one matching holds)."""
+    expression, op, threshold = SEED_ALERTS[alert]
+    at = datetime.now(UTC)
+    values = poll_until(
+        lambda: stack.prometheus.query(expression, at=at) or None,
+        timeout=180,
+        interval=5,
+        describe=f"data for {alert}",
+    )
+    past = {
+        tuple(sorted(s.labels.items()))
+        for s in values
+        if {">": s.value > threshold, "<": s.value < threshold, "==": s.value == threshold}[op]
+    }
+    firing = stack.prometheus.query(f"{expression} {op} {threshold}", at=at)
+    assert {tuple(sorted(s.labels.items())) for s in firing} == past
 
 
 def _generated_expressions() -> list[str]:
