@@ -23,7 +23,12 @@ def render_text(results: Sequence[CheckResult]) -> str:
     failed = sum(r.failed for r in results)
     passed = sum(r.status is Status.PASS for r in results)
     skipped = sum(r.status is Status.SKIP for r in results)
-    verdict = "ready for M2.4" if not failed else "not ready: fix the ✗ checks above"
+    if failed:
+        verdict = "not ready: fix the ✗ checks above"
+    elif skipped:
+        verdict = "nothing failed, but the skipped parts are unproven: see above"
+    else:
+        verdict = "ready for M2.4"
     lines.append(f"\n{passed} passed, {failed} failed, {skipped} skipped: {verdict}")
     return "\n".join(lines)
 
