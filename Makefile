@@ -44,7 +44,7 @@ check: $(INSTALLED) ## Run `lab check` against the running lab
 	$(BIN)/lab check
 
 check-in-compose: ## Run `lab check` as a one-off compose service (no local Python needed)
-	DOCKER_GID=$$(stat -c %g /var/run/docker.sock) docker compose run --rm lab check
+	docker compose logs --no-log-prefix --since 5m app | docker compose run -T --rm lab check --logs-stdin
 
 generate: $(INSTALLED) ## Regenerate Prometheus, Alertmanager and Grafana files from lab/spec
 	$(BIN)/lab generate

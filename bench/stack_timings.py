@@ -76,6 +76,7 @@ def main() -> None:
         alert_sink_url=f"http://127.0.0.1:{ports['alert-sink']}",
         grafana_url=f"http://127.0.0.1:{ports.get('grafana', 9)}",
         compose_project=project,
+        check_grafana="grafana" in services,
     )
     try:
         started = time.monotonic()

@@ -6,7 +6,7 @@ flags override them per run.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,8 +20,13 @@ class LabSettings(BaseSettings):
     alertmanager_url: str = Field("http://localhost:9093", description="Alertmanager.")
     alert_sink_url: str = Field("http://localhost:9095", description="The alert sink.")
     grafana_url: str = Field("http://localhost:3000", description="Grafana.")
-    grafana_token: str | None = Field(
+    grafana_token: SecretStr | None = Field(
         None, description="A Grafana service-account token; anonymous Viewer access otherwise."
+    )
+    check_grafana: bool = Field(
+        True,
+        description="False where the lab runs without Grafana on purpose (no image): check 2 "
+        "then runs the panel queries against Prometheus and reports itself skipped.",
     )
     compose_project: str = Field(
         "rag-observability-lab", description="Compose project whose `app` container logs are read."
@@ -34,6 +39,11 @@ class LabSettings(BaseSettings):
         120.0, description="How long a test alert may take to reach the sink."
     )
     baseline_window: str = Field("15m", description="PromQL range of the baseline.")
-    admin_token: str | None = Field(
+    admin_token: SecretStr | None = Field(
         None, description="The app's RAG_ADMIN_TOKEN, needed by `lab drill` to inject faults."
     )
+
+
+def reveal(secret: SecretStr | None) -> str | None:
+    """The secret's value, for the one place that sends it (an Authorization header)."""
+    return secret.get_secret_value() if secret is not None else None

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from lab.checks.result import CheckFailed, CheckResult, Status
 from lab.clients import AlertmanagerClient, PrometheusClient, ServiceError, ServiceUnreachable
 from lab.clients.app import AppClient
-from lab.settings import LabSettings
+from lab.settings import LabSettings, reveal
 
 
 @dataclass
@@ -23,7 +23,9 @@ class CheckContext:
         timeout = settings.http_timeout_seconds
         return cls(
             settings=settings,
-            app=AppClient(settings.app_url, admin_token=settings.admin_token, timeout=timeout),
+            app=AppClient(
+                settings.app_url, admin_token=reveal(settings.admin_token), timeout=timeout
+            ),
             prometheus=PrometheusClient(settings.prometheus_url, timeout=timeout),
             alertmanager=AlertmanagerClient(settings.alertmanager_url, timeout=timeout),
         )

@@ -11,7 +11,7 @@ from lab.checks.result import CheckResult
 from lab.clients.alert_sink import AlertSinkClient
 from lab.clients.grafana import GrafanaClient
 from lab.logsource import DockerLogSource, LogSource
-from lab.settings import LabSettings
+from lab.settings import LabSettings, reveal
 
 CHECKS = (scrape.NAME, dashboards.NAME, alerts.NAME, logs.NAME, baseline.NAME)
 
@@ -41,7 +41,7 @@ def run_checks(settings: LabSettings, options: CheckOptions | None = None) -> li
             results.append(scrape.run(ctx))
         elif name == dashboards.NAME:
             grafana = GrafanaClient(
-                settings.grafana_url, token=settings.grafana_token, timeout=timeout
+                settings.grafana_url, token=reveal(settings.grafana_token), timeout=timeout
             )
             results.append(dashboards.run(ctx, grafana))
         elif name == alerts.NAME:

@@ -65,6 +65,7 @@ class Stack:
             grafana_url=self.urls.get("grafana", "http://127.0.0.1:9"),
             compose_project=self.project,
             admin_token=self.admin_token,
+            check_grafana=self.grafana_skip_reason is None,
         )
 
     @property

@@ -62,9 +62,11 @@ def test_alerts_check_delivers_a_test_alert_and_its_resolution(stack: Stack) -> 
 
 
 def test_dashboards_check_without_grafana_checks_panels_against_prometheus(stack: Stack) -> None:
-    """With Grafana down, every panel query still returns data from Prometheus, and the
-    check says Grafana itself was skipped."""
-    settings = stack.settings.model_copy(update={"grafana_url": "http://127.0.0.1:9"})
+    """With Grafana left out on purpose, every panel query still returns data from
+    Prometheus, and the check reports itself skipped, not passed."""
+    settings = stack.settings.model_copy(
+        update={"grafana_url": "http://127.0.0.1:9", "check_grafana": False}
+    )
     ctx = CheckContext.from_settings(settings)
     grafana = GrafanaClient(settings.grafana_url, timeout=1)
     result = poll_until(
@@ -74,6 +76,18 @@ def test_dashboards_check_without_grafana_checks_panels_against_prometheus(stack
         describe="panel queries return data",
     )
     assert "against Prometheus directly" in " ".join(result.evidence)
+
+
+def test_dashboards_check_fails_when_grafana_is_expected_but_down(stack: Stack) -> None:
+    """A Grafana that should run but does not answer fails check 2 with how to start it."""
+    settings = stack.settings.model_copy(
+        update={"grafana_url": "http://127.0.0.1:9", "check_grafana": True}
+    )
+    result = dashboards.run(
+        CheckContext.from_settings(settings), GrafanaClient(settings.grafana_url, timeout=1)
+    )
+    assert result.status is Status.FAIL
+    assert "docker compose up -d grafana" in (result.fix or "")
 
 
 def test_dashboards_check_passes_through_grafana(stack: Stack) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from lab.checks.logs import LIFECYCLE, exemplar_ids, latest_request_id, trace_request
+from lab.checks.logs import LIFECYCLE, exemplar_ids, latest_full_trace, trace_request
 
 CID = "lab-check-0123456789abcdef"
 
@@ -53,10 +53,22 @@ def test_a_line_with_the_id_only_in_its_message_lacks_the_field() -> None:
     assert trace_request([stray], CID).without_id == [stray]
 
 
-def test_latest_request_id_is_the_last_query_received() -> None:
-    """With logs piped in, the newest request is the one traced."""
-    lines = [line("query_received", "first"), line("query_received", "second"), "not json"]
-    assert latest_request_id(lines) == "second"
+def test_piped_logs_trace_the_newest_request_that_ran_the_whole_pipeline() -> None:
+    """With logs piped in, a newer cache hit is passed over for the newest full request."""
+    full = [line(event, "full") for event in LIFECYCLE]
+    hit = [line(e, "hit") for e in ("query_received", "cache_hit", "response_returned")]
+    trace = latest_full_trace([*full, *hit, "not json"])
+    assert trace is not None
+    assert trace.correlation_id == "full"
+    assert trace.complete
+
+
+def test_piped_logs_without_a_full_request_report_the_newest() -> None:
+    """When no request ran the whole pipeline, the newest one is reported, incomplete."""
+    trace = latest_full_trace([line("query_received", "only")])
+    assert trace is not None
+    assert trace.correlation_id == "only"
+    assert trace.missing == list(LIFECYCLE[1:])
 
 
 def test_exemplar_ids_come_from_the_latency_histogram_only() -> None:
