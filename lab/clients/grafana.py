@@ -125,9 +125,17 @@ class GrafanaClient(HttpClient):
             ],
         }
         response = self._request("POST", "/api/ds/query", json=body)
-        if response.status_code >= 500 or response.status_code in (401, 403, 404):
-            raise ServiceError(f"Grafana /api/ds/query answered {response.status_code}")
-        results = response.json().get("results", {})
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        results = answer.get("results") if isinstance(answer, dict) else None
+        # A 400 with per-query results carries each query's own error; anything else
+        # (unknown datasource, bad request, no permission) is the whole call failing.
+        if response.status_code >= 400 and not results:
+            message = answer.get("message", response.text[:200]) if answer else response.text[:200]
+            raise ServiceError(f"Grafana /api/ds/query answered {response.status_code}: {message}")
+        results = results or {}
         return [self._outcome(q.ref_id, results.get(q.ref_id, {})) for q in queries]
 
     @staticmethod

@@ -25,6 +25,8 @@ PROVIDER_PATH = "grafana/provisioning/dashboards/dashboards.yml"
 DASHBOARDS_DIR = "grafana/dashboards"
 PANEL_WIDTH = 12
 PANEL_HEIGHT = 8
+# Query refIds in panel order, as Grafana names them.
+REF_IDS = "ABCDEFGH"
 _COLORS = {Severity.CRITICAL: "red", Severity.WARNING: "orange", Severity.NONE: "blue"}
 
 
@@ -125,7 +127,9 @@ def _panel(panel: Panel, spec: Spec, index: int) -> timeseries.Panel:
         builder = builder.min(panel.min)
     if panel.max is not None:
         builder = builder.max(panel.max)
-    for ref, query in zip("ABCDEFGH", panel.queries, strict=False):
+    if len(panel.queries) > len(REF_IDS):
+        raise ValueError(f"panel {panel.title!r}: at most {len(REF_IDS)} queries")
+    for ref, query in zip(REF_IDS, panel.queries, strict=False):
         target = (
             prometheus_builder.Dataquery()
             .ref_id(ref)

@@ -8,12 +8,9 @@ series and every label value comes from a small fixed set.
 
 from __future__ import annotations
 
-import os
-
-# Before prometheus_client is imported: no `*_created` series (the package __init__ does
-# the same; disable_created_metrics() below covers an earlier import by someone else).
-os.environ.setdefault("PROMETHEUS_DISABLE_CREATED_SERIES", "True")
-
+# No `*_created` series: the package __init__ sets PROMETHEUS_DISABLE_CREATED_SERIES
+# before prometheus_client is imported; disable_created_metrics() below covers an earlier
+# import of the client by someone else.
 import platform
 from collections.abc import Callable
 from typing import Final, Literal, get_args

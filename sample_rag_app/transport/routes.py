@@ -6,7 +6,7 @@ import hmac
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
@@ -161,12 +161,13 @@ def _require_admin(request: Request) -> None:
     "/admin/faults",
     response_model=FaultConfig,
     responses=ADMIN_ERRORS,
+    # A dependency runs before the body is validated: no schema details for strangers.
+    dependencies=[Depends(_require_admin)],
     summary="Show the injected faults",
     tags=["admin"],
 )
 def get_faults(request: Request) -> FaultConfig:
     """The faults currently in force."""
-    _require_admin(request)
     return _pipeline(request).faults.config
 
 
@@ -174,12 +175,13 @@ def get_faults(request: Request) -> FaultConfig:
     "/admin/faults",
     response_model=FaultConfig,
     responses=ADMIN_ERRORS,
+    # A dependency runs before the body is validated: no schema details for strangers.
+    dependencies=[Depends(_require_admin)],
     summary="Change the injected faults",
     tags=["admin"],
 )
 def put_faults(change: FaultUpdate, request: Request) -> FaultConfig:
     """Change the fields given (the others keep their value); returns the new faults."""
-    _require_admin(request)
     config = _pipeline(request).faults.update(change)
     if _settings(request).logging_enabled:
         _log.warning("faults_updated", **config.model_dump())
@@ -190,12 +192,13 @@ def put_faults(change: FaultUpdate, request: Request) -> FaultConfig:
     "/admin/faults",
     response_model=FaultConfig,
     responses=ADMIN_ERRORS,
+    # A dependency runs before the body is validated: no schema details for strangers.
+    dependencies=[Depends(_require_admin)],
     summary="Reset the injected faults to the configured defaults",
     tags=["admin"],
 )
 def delete_faults(request: Request) -> FaultConfig:
     """Back to the defaults from the settings (RAG_FAULT_*)."""
-    _require_admin(request)
     config = _pipeline(request).faults.reset()
     if _settings(request).logging_enabled:
         _log.warning("faults_reset", **config.model_dump())

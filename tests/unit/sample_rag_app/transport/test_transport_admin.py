@@ -77,3 +77,18 @@ def test_invalid_fault_values_are_422(make_client: ClientFactory, body: dict[str
     response = client.put("/admin/faults", json=body, headers=AUTH)
     assert response.status_code == 422
     assert response.json()["error"] == "invalid_body"
+
+
+def test_token_is_checked_before_the_body(make_client: ClientFactory) -> None:
+    """An unauthenticated PUT with an invalid body gets 401, not the body's schema errors."""
+    client = make_client(admin_token=ADMIN_TOKEN)
+    response = client.put("/admin/faults", json={"llm_error_rate": "lots"})
+    assert response.status_code == 401
+    assert "llm_error_rate" not in response.text
+
+
+def test_disabled_admin_hides_the_body_schema(client: TestClient) -> None:
+    """With the admin disabled, an invalid body still gets the 404 that says so."""
+    response = client.put("/admin/faults", json={"vector_store_down": "maybe"})
+    assert response.status_code == 404
+    assert response.json()["error"] == "admin_disabled"
