@@ -133,7 +133,12 @@ def _wait(args: argparse.Namespace, out: TextIO) -> ExitCode:
 
     def grafana_ready() -> bool:
         try:
-            return GrafanaClient(settings.grafana_url, timeout=2).health().get("database") == "ok"
+            return (
+                GrafanaClient(settings.grafana_url, token=reveal(settings.grafana_token), timeout=2)
+                .health()
+                .get("database")
+                == "ok"
+            )
         except Exception:
             return False
 
