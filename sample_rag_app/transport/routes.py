@@ -157,29 +157,23 @@ def _require_admin(request: Request) -> None:
         )
 
 
-@router.get(
-    "/admin/faults",
-    response_model=FaultConfig,
-    responses=ADMIN_ERRORS,
-    # A dependency runs before the body is validated: no schema details for strangers.
-    dependencies=[Depends(_require_admin)],
-    summary="Show the injected faults",
+# Every admin route: the token check is a router dependency, which runs before the body is
+# validated, so nobody without the token learns the schema from a 422.
+admin_router = APIRouter(
+    prefix="/admin",
     tags=["admin"],
+    responses=ADMIN_ERRORS,
+    dependencies=[Depends(_require_admin)],
 )
+
+
+@admin_router.get("/faults", response_model=FaultConfig, summary="Show the injected faults")
 def get_faults(request: Request) -> FaultConfig:
     """The faults currently in force."""
     return _pipeline(request).faults.config
 
 
-@router.put(
-    "/admin/faults",
-    response_model=FaultConfig,
-    responses=ADMIN_ERRORS,
-    # A dependency runs before the body is validated: no schema details for strangers.
-    dependencies=[Depends(_require_admin)],
-    summary="Change the injected faults",
-    tags=["admin"],
-)
+@admin_router.put("/faults", response_model=FaultConfig, summary="Change the injected faults")
 def put_faults(change: FaultUpdate, request: Request) -> FaultConfig:
     """Change the fields given (the others keep their value); returns the new faults."""
     config = _pipeline(request).faults.update(change)
@@ -188,14 +182,10 @@ def put_faults(change: FaultUpdate, request: Request) -> FaultConfig:
     return config
 
 
-@router.delete(
-    "/admin/faults",
+@admin_router.delete(
+    "/faults",
     response_model=FaultConfig,
-    responses=ADMIN_ERRORS,
-    # A dependency runs before the body is validated: no schema details for strangers.
-    dependencies=[Depends(_require_admin)],
     summary="Reset the injected faults to the configured defaults",
-    tags=["admin"],
 )
 def delete_faults(request: Request) -> FaultConfig:
     """Back to the defaults from the settings (RAG_FAULT_*)."""
@@ -203,3 +193,6 @@ def delete_faults(request: Request) -> FaultConfig:
     if _settings(request).logging_enabled:
         _log.warning("faults_reset", **config.model_dump())
     return config
+
+
+router.include_router(admin_router)
