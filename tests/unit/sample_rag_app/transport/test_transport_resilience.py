@@ -80,7 +80,7 @@ def test_start_up_settings_are_what_delete_returns_to(make_app: Any) -> None:
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        ({"retry": True}, "retry"),
+        ({"retry": True}, "unknown field retry; known fields: admission, "),
         ({"enabled": "yes"}, "enabled"),
         ({"retry_budget_ratio": "0.5"}, "retry_budget_ratio"),
         ({"admission_max_inflight": 0}, "an integer from 1 to 10000"),

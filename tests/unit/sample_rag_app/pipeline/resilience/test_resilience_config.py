@@ -69,7 +69,7 @@ def test_the_update_model_is_derived_field_for_field() -> None:
         ({"admission_max_inflight": 0}, "an integer from 1 to 10000"),
         ({"llm_timeout_seconds": -1.0}, "a number greater than 0 and at most 60"),
         ({"pacing_target_percent": 120}, "greater than 0 and at most 100"),
-        ({"retry": True}, "Extra inputs"),
+        ({"retry": True}, "unknown field retry; known fields: admission"),
     ],
 )
 def test_updates_are_strict_and_name_the_allowed_range(
