@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -172,3 +173,27 @@ def test_an_exhausted_budget_stops_retries_and_says_so() -> None:
     # The floor allows 0.2/s * 10 s = 2 retries: two calls are rescued, two are not.
     assert outcomes == ["ok", "ok", "failed", "failed"]
     assert telemetry.of("retry_budget_exhausted") == [{"service": "llm"}] * 2
+
+
+def test_one_retrier_serves_concurrent_calls() -> None:
+    """Threads sharing a retrier each get their own attempts, waits and result."""
+    retrier, _, telemetry = _retrier()
+    results: dict[int, str] = {}
+
+    def worker(number: int) -> None:
+        call = _failing([LLMError("x")], result=f"ok-{number}")
+        try:
+            results[number] = retrier.call(call, ON, math.inf)
+        except LLMError:
+            results[number] = "failed"
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    succeeded = {n for n, result in results.items() if result == f"ok-{n}"}
+    assert len(succeeded) == 5
+    assert sorted(results.values()).count("failed") == 3
+    assert [e["attempt"] for e in telemetry.of("retry_scheduled")] == [2] * 5
+    assert len(telemetry.of("retry_budget_exhausted")) == 3  # the floor allows 5 retries
