@@ -178,12 +178,13 @@ def test_an_exhausted_budget_stops_retries_and_says_so() -> None:
 def test_one_retrier_serves_concurrent_calls() -> None:
     """Threads sharing a retrier each get their own attempts, waits and result."""
     retrier, _, telemetry = _retrier()
+    config = ON.model_copy(update={"retry_budget_ratio": 0.0})  # exactly the floor: 5 retries
     results: dict[int, str] = {}
 
     def worker(number: int) -> None:
         call = _failing([LLMError("x")], result=f"ok-{number}")
         try:
-            results[number] = retrier.call(call, ON, math.inf)
+            results[number] = retrier.call(call, config, math.inf)
         except LLMError:
             results[number] = "failed"
 
@@ -196,4 +197,4 @@ def test_one_retrier_serves_concurrent_calls() -> None:
     assert len(succeeded) == 5
     assert sorted(results.values()).count("failed") == 3
     assert [e["attempt"] for e in telemetry.of("retry_scheduled")] == [2] * 5
-    assert len(telemetry.of("retry_budget_exhausted")) == 3  # the floor allows 5 retries
+    assert len(telemetry.of("retry_budget_exhausted")) == 3
