@@ -161,7 +161,8 @@ def test_breaker_transitions_are_logged_with_the_causing_requests_id(make_app: A
     changes = [line for line in logs if line["event"] == "circuit_breaker_state_changed"]
     assert len(changes) == 1
     assert changes[0]["correlation_id"] == "req-4"
-    assert (changes[0]["service"], changes[0]["state"]) == ("llm", "open")
+    assert (changes[0]["dependency"], changes[0]["state"]) == ("llm", "open")
+    assert "service" not in changes[0]  # left to the renderer: the app's name
     assert changes[0]["log_level"] == "warning"
 
 
