@@ -197,18 +197,24 @@ def _add_wait(subparsers: Subparsers) -> None:
 
 
 def _baseline(args: argparse.Namespace, out: TextIO) -> ExitCode:
-    from lab.baseline_report import render_markdown, write_baseline
+    from lab.baseline_report import TooFewRequests, render_markdown, write_baseline
     from lab.clients import PrometheusClient, ServiceError
 
     settings = settings_from(args)
     try:
         baseline = write_baseline(
-            PrometheusClient(settings.prometheus_url), settings.baseline_window, args.out
+            PrometheusClient(settings.prometheus_url),
+            settings.baseline_window,
+            args.out,
+            force=args.force,
         )
+    except TooFewRequests as exc:
+        print(f"lab baseline: not saved: {exc}. (--force saves it anyway, marked.)", file=out)
+        return ExitCode.FAILED
     except ServiceError as exc:
         print(f"lab baseline: {exc}", file=out)
         return ExitCode.FAILED
-    if baseline.requests_per_second is None:
+    if not baseline.requests:
         print(f"lab baseline: no query traffic in the last {settings.baseline_window}", file=out)
         return ExitCode.FAILED
     out.write(render_markdown(baseline))
@@ -223,11 +229,17 @@ def _add_baseline(subparsers: Subparsers) -> None:
     _add_endpoint_flags(parser)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="directory")
     parser.add_argument("--baseline-window", metavar="RANGE", help="PromQL range, default 15m")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="save it even when there are too few requests for its error rate to mean "
+        "anything (it is saved with that warning)",
+    )
     parser.set_defaults(handler=_baseline)
 
 
 def _compare(args: argparse.Namespace, out: TextIO) -> ExitCode:
-    from lab.baseline_report import load_baseline, render_comparison
+    from lab.baseline_report import load_baseline, render_comparison, write_comparison_chart
 
     try:
         before, after = load_baseline(args.before), load_baseline(args.after)
@@ -235,6 +247,11 @@ def _compare(args: argparse.Namespace, out: TextIO) -> ExitCode:
         print(f"lab compare: {exc}", file=out)
         return ExitCode.USAGE
     print(render_comparison(before, after), file=out)
+    if args.chart:
+        write_comparison_chart(
+            [before, after], ["before", "after"], args.chart, title="RAG baseline before/after"
+        )
+        print(f"wrote {args.chart}", file=out)
     return ExitCode.OK
 
 
@@ -242,6 +259,9 @@ def _add_compare(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser("compare", help="compare two baselines (before/after M2.4)")
     parser.add_argument("before", type=Path, help="directory or baseline.json")
     parser.add_argument("after", type=Path, help="directory or baseline.json")
+    parser.add_argument(
+        "--chart", type=Path, metavar="PNG", help="also draw both on the same axes into PNG"
+    )
     parser.set_defaults(handler=_compare)
 
 
