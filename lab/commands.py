@@ -274,7 +274,10 @@ def _drill(args: argparse.Namespace, out: TextIO) -> ExitCode:
 
     if args.list or not args.name:
         for drill in DRILLS.values():
-            print(f"{drill.name:<20} {drill.alert:<24} {drill.what}", file=out)
+            print(f"{drill.name:<18} {drill.alert:<24} {drill.what}", file=out)
+            if drill.resilience is not None:
+                fields = ", ".join(f"{k}={v}" for k, v in drill.resilience.items())
+                print(f"{'':<43} (sets {fields}; restores the previous config)", file=out)
         return ExitCode.OK if args.list else ExitCode.USAGE
     chosen = DRILLS.get(args.name)
     if chosen is None:
@@ -294,9 +297,14 @@ def _drill(args: argparse.Namespace, out: TextIO) -> ExitCode:
     except (ServiceError, Timeout) as exc:
         print(f"✗ drill {drill.name}: {exc}", file=out)
         return ExitCode.FAILED
+    recovered = (
+        f"recovered {report.seconds_to_recover:.0f}s and "
+        if report.seconds_to_recover is not None
+        else ""
+    )
     print(
         f"✓ drill {drill.name}: {drill.alert} fired after {report.seconds_to_fire:.0f}s, "
-        f"notified after {report.seconds_to_notify:.0f}s, resolved "
+        f"notified after {report.seconds_to_notify:.0f}s, {recovered}resolved "
         f"{report.seconds_to_resolve:.0f}s after the fault was cleared",
         file=out,
     )
