@@ -61,7 +61,9 @@ BREAKER_STATES = ("closed", "open", "half_open")
 # budget of 10 % of its requests, the most extra load retries may add to a dependency that
 # is already struggling. Healthy, the lab retries about as often as calls fail (~1 %); past
 # 10 % for 5 minutes retries are no longer cheap insurance but load amplification: the
-# budget is off, set too high, or a partial failure keeps the breaker from tripping.
+# budget is off, set too high, or a partial failure keeps the breaker from tripping. The
+# bound lies below the app's default retry budget (a unit test ties the two), so the alert
+# warns while the budget still lets retries through, before it starts refusing them.
 RETRIES_PER_REQUEST_MAX = 0.1
 RETRY_STORM_FOR = "5m"
 # Share of answers from degraded levels: with a healthy primary it is about the primary's

@@ -16,6 +16,7 @@ from lab.polling import Timeout
 from lab.spec import SPEC
 from lab.spec.model import duration_seconds
 from sample_rag_app.pipeline.faults import FaultUpdate
+from sample_rag_app.pipeline.resilience.config import ResilienceConfig, ResilienceUpdate
 
 PREVIOUS = {"enabled": False, "retries": True, "admission_max_inflight": 16}
 
@@ -26,23 +27,24 @@ def test_drill_alert_is_in_the_spec(name: str) -> None:
     assert SPEC.alert(DRILLS[name].alert)
 
 
-# Until branch i8-app (the outage and latency-spike faults) is merged; strict, so the marks
-# fail once it is and must be removed.
-_NEEDS_APP_FAULTS = pytest.mark.xfail(
-    strict=True, reason="the app's issue-8 faults are on branch i8-app, not merged yet"
-)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=_NEEDS_APP_FAULTS) if n in {"llm-outage", "load-shedding"} else n
-        for n in DRILLS
-    ],
-)
+@pytest.mark.parametrize("name", list(DRILLS))
 def test_drill_faults_are_accepted_by_the_app(name: str) -> None:
     """Each drill's faults validate against the app's admin API model."""
     FaultUpdate.model_validate(DRILLS[name].faults)
+
+
+@pytest.mark.parametrize("name", [n for n, d in DRILLS.items() if d.resilience is not None])
+def test_drill_resilience_settings_are_accepted_by_the_app(name: str) -> None:
+    """Each drill's resilience fields validate against the app's strict admin update."""
+    ResilienceUpdate.model_validate(DRILLS[name].resilience)
+
+
+def test_load_shedding_drill_admits_less_than_the_app_does_by_default() -> None:
+    """The drill's admission limits are far below the app's defaults, so loadgen overflows."""
+    drill, defaults = DRILLS["load-shedding"], ResilienceConfig()
+    assert drill.resilience is not None
+    assert drill.resilience["admission_max_inflight"] < defaults.admission_max_inflight
+    assert drill.resilience["admission_max_queue"] < defaults.admission_max_queue
 
 
 def test_drill_thresholds_are_crossed_by_their_faults() -> None:

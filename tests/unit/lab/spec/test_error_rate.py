@@ -11,6 +11,9 @@ import pytest
 
 from lab.checks import baseline
 from lab.spec import SPEC
+from sample_rag_app.pipeline.errors import ANSWER_LEVELS as APP_ANSWER_LEVELS
+from sample_rag_app.pipeline.errors import DEGRADED_LEVELS as APP_DEGRADED_LEVELS
+from sample_rag_app.pipeline.errors import ERROR_TYPES
 
 DOC = Path(__file__).resolve().parents[4] / "docs" / "error-rate.md"
 ERRORS, REQUESTS = SPEC.slo.errors_metric, SPEC.slo.total_metric
@@ -99,11 +102,19 @@ def test_the_page_names_every_user_of_the_definition() -> None:
         assert subject in text, f"docs/error-rate.md does not name {name}"
 
 
-def test_the_page_states_the_spec_metrics_and_error_types() -> None:
-    """The page names the two counters and the new error types of issue 8."""
+def test_the_page_states_the_counters_and_every_error_type_of_the_app() -> None:
+    """The page names the two counters and each of the app's error types."""
     text = DOC.read_text()
-    for word in (ERRORS, REQUESTS, "overloaded", "circuit_open", "deadline_exceeded"):
+    for word in (ERRORS, REQUESTS, *ERROR_TYPES):
         assert f"`{word}`" in text, word
+
+
+def test_the_spec_answer_levels_are_the_apps() -> None:
+    """The spec's answer and degraded levels are the app's (rag_answers_total{level})."""
+    from lab.spec.rag import ANSWER_LEVELS, DEGRADED_LEVELS
+
+    assert ANSWER_LEVELS == APP_ANSWER_LEVELS
+    assert frozenset(DEGRADED_LEVELS) == APP_DEGRADED_LEVELS
 
 
 def test_the_baseline_counts_the_spec_answer_levels() -> None:

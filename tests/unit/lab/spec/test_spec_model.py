@@ -127,3 +127,12 @@ def test_resilience_alerts_are_warnings_on_recorded_ratios() -> None:
         assert alert.threshold is not None
         assert alert.threshold.query.startswith("job:")
         assert alert.threshold.query.endswith("5m")
+
+
+def test_retry_storm_warns_before_the_apps_retry_budget_refuses_retries() -> None:
+    """RetryStorm's bound lies below the app's default retry budget, so it can fire while
+    the budget still lets retries through."""
+    from lab.spec.rag import RETRIES_PER_REQUEST_MAX
+    from sample_rag_app.pipeline.resilience.config import ResilienceConfig
+
+    assert ResilienceConfig().retry_budget_ratio > RETRIES_PER_REQUEST_MAX
