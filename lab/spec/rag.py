@@ -179,7 +179,7 @@ CIRCUIT_BREAKER_OPEN = Alert(
     ),
     for_="1m",
     severity=Severity.WARNING,
-    summary="The {{ $labels.service }} circuit breaker is open",
+    summary="The {{ $labels.service }} circuit breaker is open (or half-open, probing)",
     description=(
         "The circuit breaker in front of the {{ $labels.service }} service has not been"
         " closed for over a minute (open, or half-open while it probes for recovery): calls"
