@@ -197,18 +197,24 @@ def _add_wait(subparsers: Subparsers) -> None:
 
 
 def _baseline(args: argparse.Namespace, out: TextIO) -> ExitCode:
-    from lab.baseline_report import render_markdown, write_baseline
+    from lab.baseline_report import TooFewRequests, render_markdown, write_baseline
     from lab.clients import PrometheusClient, ServiceError
 
     settings = settings_from(args)
     try:
         baseline = write_baseline(
-            PrometheusClient(settings.prometheus_url), settings.baseline_window, args.out
+            PrometheusClient(settings.prometheus_url),
+            settings.baseline_window,
+            args.out,
+            force=args.force,
         )
+    except TooFewRequests as exc:
+        print(f"lab baseline: not saved: {exc}. (--force saves it anyway, marked.)", file=out)
+        return ExitCode.FAILED
     except ServiceError as exc:
         print(f"lab baseline: {exc}", file=out)
         return ExitCode.FAILED
-    if baseline.requests_per_second is None:
+    if not baseline.requests:
         print(f"lab baseline: no query traffic in the last {settings.baseline_window}", file=out)
         return ExitCode.FAILED
     out.write(render_markdown(baseline))
@@ -223,11 +229,17 @@ def _add_baseline(subparsers: Subparsers) -> None:
     _add_endpoint_flags(parser)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="directory")
     parser.add_argument("--baseline-window", metavar="RANGE", help="PromQL range, default 15m")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="save it even when there are too few requests for its error rate to mean "
+        "anything (it is saved with that warning)",
+    )
     parser.set_defaults(handler=_baseline)
 
 
 def _compare(args: argparse.Namespace, out: TextIO) -> ExitCode:
-    from lab.baseline_report import load_baseline, render_comparison
+    from lab.baseline_report import load_baseline, render_comparison, write_comparison_chart
 
     try:
         before, after = load_baseline(args.before), load_baseline(args.after)
@@ -235,6 +247,11 @@ def _compare(args: argparse.Namespace, out: TextIO) -> ExitCode:
         print(f"lab compare: {exc}", file=out)
         return ExitCode.USAGE
     print(render_comparison(before, after), file=out)
+    if args.chart:
+        write_comparison_chart(
+            [before, after], ["before", "after"], args.chart, title="RAG baseline before/after"
+        )
+        print(f"wrote {args.chart}", file=out)
     return ExitCode.OK
 
 
@@ -242,6 +259,9 @@ def _add_compare(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser("compare", help="compare two baselines (before/after M2.4)")
     parser.add_argument("before", type=Path, help="directory or baseline.json")
     parser.add_argument("after", type=Path, help="directory or baseline.json")
+    parser.add_argument(
+        "--chart", type=Path, metavar="PNG", help="also draw both on the same axes into PNG"
+    )
     parser.set_defaults(handler=_compare)
 
 
@@ -254,7 +274,10 @@ def _drill(args: argparse.Namespace, out: TextIO) -> ExitCode:
 
     if args.list or not args.name:
         for drill in DRILLS.values():
-            print(f"{drill.name:<20} {drill.alert:<24} {drill.what}", file=out)
+            print(f"{drill.name:<18} {drill.alert:<24} {drill.what}", file=out)
+            if drill.resilience is not None:
+                fields = ", ".join(f"{k}={v}" for k, v in drill.resilience.items())
+                print(f"{'':<43} (sets {fields}; restores the previous config)", file=out)
         return ExitCode.OK if args.list else ExitCode.USAGE
     chosen = DRILLS.get(args.name)
     if chosen is None:
@@ -274,9 +297,14 @@ def _drill(args: argparse.Namespace, out: TextIO) -> ExitCode:
     except (ServiceError, Timeout) as exc:
         print(f"✗ drill {drill.name}: {exc}", file=out)
         return ExitCode.FAILED
+    recovered = (
+        f"recovered {report.seconds_to_recover:.0f}s and "
+        if report.seconds_to_recover is not None
+        else ""
+    )
     print(
         f"✓ drill {drill.name}: {drill.alert} fired after {report.seconds_to_fire:.0f}s, "
-        f"notified after {report.seconds_to_notify:.0f}s, resolved "
+        f"notified after {report.seconds_to_notify:.0f}s, {recovered}resolved "
         f"{report.seconds_to_resolve:.0f}s after the fault was cleared",
         file=out,
     )
