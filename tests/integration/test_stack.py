@@ -27,6 +27,14 @@ def test_prometheus_reports_app_target_up_with_a_recent_scrape(stack: Stack) -> 
     assert target.last_error == ""
 
 
+def test_course_check_1_code_gets_200_from_the_app_and_the_targets_page(stack: Stack) -> None:
+    """The course's Check 1 code, verbatim but for the host ports: GET /metrics on the app and
+    GET /targets on Prometheus (the page a learner opens) both answer 200."""
+    for url in (f"{stack.app_url}/metrics", f"{stack.urls['prometheus']}/targets"):
+        response = requests.get(url, timeout=10)
+        assert response.status_code == 200, f"GET {url} answered {response.status_code}"
+
+
 def test_alertmanager_is_ready_and_active_in_prometheus(stack: Stack) -> None:
     """Alertmanager answers ready and Prometheus lists it as an active Alertmanager."""
     assert stack.alertmanager.ready()
