@@ -3,7 +3,8 @@
 testcontainers' `DockerCompose` runs `docker compose up --wait`, which waits on the
 compose healthchecks (testcontainers' own wait strategies do not work for compose).
 Grafana joins the stack only where its image exists or can be pulled; elsewhere the
-tests that need it skip and say why.
+tests that need it skip and say why. LAB_TEST_GRAFANA=off leaves it out; =on (the GitHub
+workflow) makes a missing Grafana an error instead of a skip.
 """
 
 from __future__ import annotations
@@ -122,6 +123,8 @@ def stack() -> Iterator[Stack]:
     """Bring up the lab once for the whole session and tear it down, volumes included."""
     project = f"rag-lab-test-{uuid.uuid4().hex[:8]}"
     grafana_skip_reason = grafana_unavailable_reason()
+    if grafana_skip_reason and os.environ.get("LAB_TEST_GRAFANA") == "on":
+        pytest.fail(f"LAB_TEST_GRAFANA=on, but {grafana_skip_reason}", pytrace=False)
     services = CORE_SERVICES + ([] if grafana_skip_reason else ["grafana"])
     ports = {service: _free_port() for service in services if service in PORT_VARIABLES}
     admin_token = uuid.uuid4().hex
