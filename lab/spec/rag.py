@@ -27,6 +27,7 @@ from lab.spec.model import (
     ShareFixture,
     Spec,
     StateFixture,
+    SyntheticAlertRoute,
     Threshold,
     Unit,
 )
@@ -699,6 +700,10 @@ ROUTING = AlertRouting(
     email_from="alertmanager@example.com",
     smarthost="smtp.example.com:587",
     email_username="alertmanager@example.com",
+    # `lab check`'s test alert: firing and resolved at the sink within seconds.
+    synthetic=SyntheticAlertRoute(
+        alertname="LabReadinessTest", run_label="lab_run", group_wait="1s", group_interval="1s"
+    ),
 )
 
 SCRAPING = Scraping(
