@@ -436,11 +436,18 @@ class Scraping:
     """
 
     scrape_interval: str
+    # The app is scraped more often than the rest: every rate needs two samples, so a fresh
+    # lab's panels, baseline and checks have data seconds after the first scrapes.
+    app_scrape_interval: str
     evaluation_interval: str
     app_job: str
     app_target: str
     alertmanager_target: str
     rule_files: str
+
+    def __post_init__(self) -> None:
+        for text in (self.scrape_interval, self.app_scrape_interval, self.evaluation_interval):
+            duration_seconds(text)
 
 
 @dataclass(frozen=True)
