@@ -418,6 +418,14 @@ def _check(ctx: CheckContext, evidence: Evidence) -> Status:
     )
     for note in baseline.warnings:
         evidence.add(f"⚠ {note}")
+    # A young lab passes (its figures are real, over the span there is), marked provisional:
+    # green minutes after `up` must not read as a baseline fit to compare M2.4 against.
+    evidence.data["provisional"] = bool(baseline.warnings)
+    if baseline.warnings:
+        evidence.add(
+            f"⚠ provisional: {describe_target_claim(baseline)}; run `lab check` or "
+            "`lab baseline` again once the warnings above are gone"
+        )
     return Status.PASS
 
 
