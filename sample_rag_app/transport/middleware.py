@@ -14,13 +14,13 @@ returned in the ``X-Correlation-ID`` response header.
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sample_rag_app.clock import Clock, SystemClock
 from sample_rag_app.telemetry.metrics import RagMetrics
 
 CORRELATION_HEADER = "X-Correlation-ID"
@@ -58,8 +58,10 @@ class RequestContextMiddleware:
         metrics: RagMetrics | None,
         logging_enabled: bool,
         max_body_bytes: int,
+        clock: Clock | None = None,
     ) -> None:
         self.app = app
+        self.clock = clock or SystemClock()
         self.metrics = metrics
         self.logging_enabled = logging_enabled
         self.max_body_bytes = max_body_bytes
@@ -68,7 +70,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
+        start = self.clock.now()
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         correlation_id, replaced = resolve_correlation_id(headers)
         scope.setdefault("state", {})["correlation_id"] = correlation_id
@@ -122,7 +124,7 @@ class RequestContextMiddleware:
                     method=scope["method"],
                     route=path or "unmatched",
                     status=status,
-                    duration_ms=round((time.perf_counter() - start) * 1000.0, 3),
+                    duration_ms=round((self.clock.now() - start) * 1000.0, 3),
                 )
             structlog.contextvars.reset_contextvars(**tokens)
 

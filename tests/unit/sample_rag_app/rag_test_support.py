@@ -12,9 +12,10 @@ warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from sample_rag_app.clock import VirtualClock  # noqa: E402
 from sample_rag_app.settings import Settings  # noqa: E402
 
-__all__ = ["ADMIN_TOKEN", "ClientFactory", "TestClient", "fast_settings"]
+__all__ = ["ADMIN_TOKEN", "ClientFactory", "RecordingClock", "TestClient", "fast_settings"]
 
 ADMIN_TOKEN = "test-admin-token"
 ClientFactory = Callable[..., TestClient]
@@ -30,3 +31,16 @@ def fast_settings(**overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+class RecordingClock(VirtualClock):
+    """A virtual clock that also keeps every sleep, in order (zero sleeps left out)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        super().__init__(start)
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.sleeps.append(seconds)
+        super().sleep(seconds)
