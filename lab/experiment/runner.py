@@ -286,8 +286,21 @@ def _send(target: Target, clock: Clock, arrival: Arrival, correlation_id: str) -
 
 
 def restorable_faults(faults: Mapping[str, Any]) -> dict[str, Any]:
-    """The fault fields `PUT /admin/faults` takes back (not the timed faults' countdowns)."""
-    return {k: v for k, v in faults.items() if not k.endswith(_COUNTDOWN_SUFFIX)}
+    """What `PUT /admin/faults` needs to bring back the faults `GET` showed.
+
+    The countdowns are not fields a PUT takes: an outage or a latency spike that was
+    running resumes for the time it had left.
+    """
+    timed = {"latency_spike_seconds", *(k for k in faults if k.endswith(_COUNTDOWN_SUFFIX))}
+    body = {k: v for k, v in faults.items() if k not in timed}
+    outage_left = float(faults.get("llm_outage_remaining_seconds") or 0.0)
+    spike_left = float(faults.get("latency_spike_remaining_seconds") or 0.0)
+    if outage_left > 0:
+        body["llm_outage_seconds"] = outage_left
+    if spike_left > 0:
+        body["latency_spike_seconds"] = faults.get("latency_spike_seconds", 0.0)
+        body["latency_spike_duration_seconds"] = spike_left
+    return body
 
 
 def _restore(target: Target, resilience: Mapping[str, Any], faults: Mapping[str, Any]) -> None:

@@ -89,8 +89,24 @@ def test_the_starting_configuration_is_restored_even_when_an_arm_fails() -> None
     assert app.admin_calls[-1][1] == "set_faults"
 
 
-def test_countdowns_of_timed_faults_are_not_sent_back() -> None:
-    """GET /admin/faults shows *_remaining_seconds; PUT would reject them."""
-    assert restorable_faults({"llm_error_rate": 0.01, "llm_outage_remaining_seconds": 3.0}) == {
-        "llm_error_rate": 0.01
+def test_countdowns_are_not_sent_back_and_running_timed_faults_resume() -> None:
+    """GET shows countdowns a PUT rejects; a running outage or spike resumes for what is left."""
+    idle = {
+        "llm_error_rate": 0.01,
+        "llm_outage_remaining_seconds": 0.0,
+        "latency_spike_seconds": 0.0,
+        "latency_spike_remaining_seconds": 0.0,
+    }
+    assert restorable_faults(idle) == {"llm_error_rate": 0.01}
+    running = {
+        **idle,
+        "llm_outage_remaining_seconds": 12.5,
+        "latency_spike_seconds": 2.0,
+        "latency_spike_remaining_seconds": 4.0,
+    }
+    assert restorable_faults(running) == {
+        "llm_error_rate": 0.01,
+        "llm_outage_seconds": 12.5,
+        "latency_spike_seconds": 2.0,
+        "latency_spike_duration_seconds": 4.0,
     }

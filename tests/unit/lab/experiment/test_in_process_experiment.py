@@ -74,10 +74,13 @@ def test_resilience_retries_only_when_on(baseline_profile: Comparison) -> None:
     assert (on.retries_per_request or 0) > 0
 
 
-def test_under_the_harsh_profile_resilience_still_meets_the_target() -> None:
-    """A 30 s provider outage and a latency spike: off far above the band, on < 0.1 %."""
+def test_under_the_harsh_profile_resilience_still_meets_the_target(
+    baseline_profile: Comparison,
+) -> None:
+    """A 30 s provider outage and a latency spike on top: the off arm fails more than under
+    the course's conditions; the on arm stays below 0.1 %, the secondary model answering."""
     harsh = run_profile("harsh")
     off, on = harsh.client["off"], harsh.client["on"]
-    assert off.error_rate_percent > EXPECTED_ERROR_RATE_BEFORE[1]
+    assert off.errors > baseline_profile.client["off"].errors
     assert on.error_rate_percent < TARGET_ERROR_RATE_AFTER, on
     assert on.answers_by_level["secondary"] > 0
