@@ -5,7 +5,10 @@ and driven through FastAPI's TestClient; the runner shares the app's virtual clo
 simulated latencies, backoff, outage windows and cache TTLs all pass without real
 waiting, at their real lengths (nothing is scaled down), and a fixed seed gives the same
 figures on every run. Requests go one at a time: a request slower than the gap to the
-next arrival delays it, so admission control (a concurrency limit) never sheds here.
+next arrival holds that arrival back (a closed loop while it runs), so admission control
+never sheds here, and a latency spike slows only the few requests sent during it; the
+backlog then goes out quickly once it ends. Error rates, fallback shares and cost carry
+over to the live lab; latency under a spike does not (the live lab sends concurrently).
 
 Needs the app and test extras (`pip install -e '.[dev]'`): this is the statistical
 test's and the trade-off bench's way to run the experiment, not the learner's.
@@ -40,8 +43,8 @@ class InProcessApp:
         # Starlette's TestClient announces a future switch to httpx2; nothing to act on.
         warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
         from fastapi.testclient import TestClient
-        from sample_rag_app.clock import VirtualClock
 
+        from sample_rag_app.clock import VirtualClock
         from sample_rag_app.main import create_app
         from sample_rag_app.settings import Settings
 

@@ -59,11 +59,11 @@ PROFILES: dict[str, Profile] = {
     "harsh": Profile(
         "harsh",
         f"the course's conditions plus a {OUTAGE_SECONDS:g} s outage of the primary LLM "
-        f"provider a quarter into the arm and a +{SPIKE_SECONDS:g} s latency spike of the "
+        f"provider at 20 % of the arm and a +{SPIKE_SECONDS:g} s latency spike of the "
         f"primary model for {SPIKE_DURATION_SECONDS:g} s at 60 %",
         events=(
             FaultEvent(
-                0.25,
+                0.2,
                 {"llm_outage_seconds": OUTAGE_SECONDS},
                 "primary LLM outage",
                 OUTAGE_SECONDS,
