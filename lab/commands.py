@@ -335,15 +335,12 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
 
 
 def _experiment(args: argparse.Namespace, out: TextIO) -> ExitCode:
-    from lab.clients import PrometheusClient, ServiceError
-    from lab.clients.app import AppClient
-    from lab.experiment.live import PrometheusSide, SystemClock
+    from lab.clients import ServiceError
+    from lab.experiment.live import run_on_lab
     from lab.experiment.profiles import FULL, PROFILES, SHORT, Scale
-    from lab.experiment.report import Comparison, render_summary, write_outputs
-    from lab.experiment.runner import run_experiment
+    from lab.experiment.report import render_summary, write_outputs
     from lab.polling import Timeout
 
-    settings = settings_from(args)
     default = SHORT if args.short else FULL
     scale = Scale(
         int(args.requests or default.requests_per_arm), args.rate or default.rate_per_second
@@ -356,24 +353,18 @@ def _experiment(args: argparse.Namespace, out: TextIO) -> ExitCode:
         flush=True,
     )
     try:
-        run = run_experiment(
-            AppClient(
-                settings.app_url,
-                admin_token=reveal(settings.admin_token),
-                timeout=args.request_timeout,
-            ),
+        comparison = run_on_lab(
+            settings_from(args),
             profile,
             scale,
-            clock=SystemClock(),
             seed=args.seed,
-            server=PrometheusSide(PrometheusClient(settings.prometheus_url)),
-            concurrency=args.concurrency,
+            concurrency=int(args.concurrency),
+            request_timeout=args.request_timeout,
             progress=lambda line: print(line, file=out, flush=True),
         )
     except (ServiceError, Timeout) as exc:
         print(f"✗ lab experiment: {exc}", file=out)
         return ExitCode.FAILED
-    comparison = Comparison.of(run)
     paths = write_outputs(comparison, args.out)
     print(render_summary(comparison), file=out)
     print(f"wrote {', '.join(str(p) for p in paths)}", file=out)

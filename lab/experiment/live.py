@@ -14,7 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 from lab.checks.baseline import Baseline, from_increases, increases, prometheus_samples
 from lab.clients import PrometheusClient
+from lab.clients.app import AppClient
+from lab.experiment.profiles import Profile, Scale
+from lab.experiment.report import Comparison
+from lab.experiment.runner import run_experiment
 from lab.polling import poll_until
+from lab.settings import LabSettings, reveal
 
 #: How far before an arm to look for the scrape preceding it (several scrape intervals).
 LOOKBACK = timedelta(minutes=2)
@@ -68,3 +73,29 @@ class PrometheusSide:
             )
 
         return finish
+
+
+def run_on_lab(
+    settings: LabSettings,
+    profile: Profile,
+    scale: Scale,
+    *,
+    seed: int = 2024,
+    concurrency: int = 32,
+    request_timeout: float = 30.0,
+    progress: Callable[[str], None] = print,
+) -> Comparison:
+    """Run the experiment against the lab `settings` point at (`lab experiment`, notebook)."""
+    run = run_experiment(
+        AppClient(
+            settings.app_url, admin_token=reveal(settings.admin_token), timeout=request_timeout
+        ),
+        profile,
+        scale,
+        clock=SystemClock(),
+        seed=seed,
+        server=PrometheusSide(PrometheusClient(settings.prometheus_url)),
+        concurrency=concurrency,
+        progress=progress,
+    )
+    return Comparison.of(run)
