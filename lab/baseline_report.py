@@ -123,7 +123,7 @@ def write_chart(prometheus: PrometheusClient, baseline: Baseline, path: Path) ->
         axis.set_ylabel(label)
         axis.set_ylim(bottom=0)
         axis.grid(alpha=0.3)
-        axis.legend(loc="upper left", fontsize=8)
+        axis.legend(loc="best", fontsize=8)
     axes[-1].set_xlabel("time (UTC)")
     axes[0].set_title(
         f"RAG baseline: {baseline.span_seconds or 0:.0f} s of data to {end:%Y-%m-%d %H:%M} UTC "

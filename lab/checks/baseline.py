@@ -309,10 +309,11 @@ def shortfalls(
     rate = requests / span_seconds if span_seconds > 0 else 0.0
     too_few = too_few_requests(errors, requests)
     if span_seconds < window_seconds * 0.95:
+        covered = _duration(span_seconds)
         notes.append(
-            f"the data covers {_duration(span_seconds)} of the {_duration(window_seconds)} "
-            f"window (the lab has not run longer); rates are over those {_duration(span_seconds)}"
-            f", and the window is full in {_duration(window_seconds - span_seconds)}"
+            f"the data covers {covered} of the {_duration(window_seconds)} window (Prometheus "
+            f"holds no older samples); rates are over those {covered}, and the window is "
+            f"full in {_duration(window_seconds - span_seconds)}"
         )
     if too_few:
         needed = max(requests + 1, requests_needed(100 * errors / requests if requests else 0))
@@ -389,7 +390,7 @@ def describe_target_claim(baseline: Baseline) -> str:
     bound = baseline.error_rate_upper_bound_percent
     if bound is None:
         return f"no requests: nothing can be said about the < {target} % target"
-    verdict = "shows" if bound < target else "cannot show"
+    verdict = "shows" if baseline.claims_target else "cannot show"
     return (
         f"95 % upper bound {bound:.3f} %: {verdict} < {target} % "
         f"(with no errors that takes ≥ {REQUESTS_FOR_TARGET_CLAIM} requests, the rule of three)"

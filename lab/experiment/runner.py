@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -318,8 +318,3 @@ def _restore(target: Target, resilience: Mapping[str, Any], faults: Mapping[str,
             failures.append(exc)
     if failures:
         raise failures[0]
-
-
-def outcomes_of(arms: Iterable[ArmRun], name: str) -> list[Outcome]:
-    """The outcomes of the arm called `name` (empty when it did not run)."""
-    return next((arm.outcomes for arm in arms if arm.name == name), [])
