@@ -12,6 +12,9 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import requests
+from requests.adapters import HTTPAdapter
+
 from lab.checks.baseline import Baseline, from_increases, increases, prometheus_samples
 from lab.clients import PrometheusClient
 from lab.clients.app import AppClient
@@ -86,10 +89,17 @@ def run_on_lab(
     progress: Callable[[str], None] = print,
 ) -> Comparison:
     """Run the experiment against the lab `settings` point at (`lab experiment`, notebook)."""
+    session = requests.Session()
+    # One pooled connection per concurrent request, so none is opened and dropped per call.
+    session.mount("http://", HTTPAdapter(pool_maxsize=concurrency))
+    app = AppClient(
+        settings.app_url,
+        admin_token=reveal(settings.admin_token),
+        timeout=request_timeout,
+        session=session,
+    )
     run = run_experiment(
-        AppClient(
-            settings.app_url, admin_token=reveal(settings.admin_token), timeout=request_timeout
-        ),
+        app,
         profile,
         scale,
         clock=SystemClock(),
