@@ -392,7 +392,7 @@ def describe_target_claim(baseline: Baseline) -> str:
         return f"no requests: nothing can be said about the < {target} % target"
     verdict = "shows" if baseline.claims_target else "cannot show"
     return (
-        f"95 % upper bound {bound:.3f} %: {verdict} < {target} % "
+        f"95 % upper bound {bound:.3g} %: {verdict} < {target} % "
         f"(with no errors that takes ≥ {REQUESTS_FOR_TARGET_CLAIM} requests, the rule of three)"
     )
 

@@ -146,12 +146,12 @@ def verdict(on: ClientFigures) -> Verdict:
     if shown:
         text = (
             f"target met and shown: {observed}; the 95 % upper bound "
-            f"{on.error_rate_upper_bound_percent:.3f} % is below {target} %"
+            f"{on.error_rate_upper_bound_percent:.3g} % is below {target} %"
         )
     elif met:
         text = (
             f"target met as observed, not shown: {observed}, but {on.requests} requests "
-            f"cannot show < {target} % (95 % upper bound {on.error_rate_upper_bound_percent:.2f}"
+            f"cannot show < {target} % (95 % upper bound {on.error_rate_upper_bound_percent:.3g}"
             f" %; with no errors that takes ≥ {REQUESTS_FOR_TARGET_CLAIM} requests)"
         )
     else:
@@ -297,8 +297,8 @@ def _server_table(arms: list[ArmRun]) -> str:
     return (
         "| figure | resilience off | resilience on |\n|---|---|---|\n"
         + "\n".join(f"| {a} | {b} | {c} |" for a, b, c in rows)
-        + ("\n\n" + notes if notes else "")
-        + "\nLatency percentiles here are interpolated from the histogram's buckets."
+        + ("\n\n" + notes.rstrip("\n") if notes else "")
+        + "\n\nLatency percentiles here are interpolated from the histogram's buckets."
     )
 
 

@@ -42,7 +42,9 @@ def test_client_figures_are_exact_counts_and_nearest_rank_percentiles() -> None:
 
 def test_verdict_distinguishes_shown_met_and_not_met() -> None:
     """0/3000 shows the target; 0/400 only meets it; 5/3000 misses it."""
-    assert verdict(ClientFigures.of(outcomes(0, 3000), 1)).shown
+    shown = verdict(ClientFigures.of(outcomes(0, 3000), 1))
+    assert shown.shown
+    assert "upper bound 0.0998 % is below 0.1 %" in shown.text
     short = verdict(ClientFigures.of(outcomes(0, 400), 1))
     assert short.met
     assert not short.shown
