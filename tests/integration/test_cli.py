@@ -11,6 +11,7 @@ import pytest
 from nbclient import NotebookClient
 
 from lab.cli import ExitCode, run
+from lab.polling import poll_until
 from tests.integration.conftest import ROOT, Stack
 
 NOTEBOOK = ROOT / "lab" / "notebooks" / "bridge_m2_3_to_m2_4.ipynb"
