@@ -70,6 +70,13 @@ def _check(args: argparse.Namespace, out: TextIO) -> ExitCode:
     if unknown:
         print(f"lab check: unknown check {unknown}; choose from {', '.join(CHECKS)}", file=out)
         return ExitCode.USAGE
+    if args.wait is not None and args.logs_stdin:
+        print(
+            "lab check: --wait reads the app's logs again every round, and a pipe is read once:"
+            " use the Docker engine (the default) or --logs-file with a file kept up to date",
+            file=out,
+        )
+        return ExitCode.USAGE
     source: LogSource | None = None
     if args.logs_file:
         source = FileLogSource(args.logs_file)

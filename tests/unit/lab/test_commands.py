@@ -122,3 +122,10 @@ def test_check_wait_refuses_a_nonsense_duration() -> None:
     """`--wait` takes a positive number of seconds; anything else is a usage error."""
     for bad in ("soon", "0", "-3"):
         assert run(["check", "--wait", bad], io.StringIO()) == ExitCode.USAGE
+
+
+def test_check_wait_refuses_logs_from_a_pipe() -> None:
+    """A pipe is read once, so `--wait` with `--logs-stdin` is a usage error naming the fix."""
+    out = io.StringIO()
+    assert run(["check", "--wait", "30", "--logs-stdin"], out) == ExitCode.USAGE
+    assert "--logs-file" in out.getvalue()
