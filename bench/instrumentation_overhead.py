@@ -278,9 +278,10 @@ Where the app's microseconds go (each piece on its own, µs per call, best of 5 
 
 {machine_info()}
 
-Notes: a cache hit writes the `query_received`, `cache_hit` and `response_returned` lines
-and the access line `http_request` (rendered with orjson to /dev/null), and updates the
-request, cache and answer counters and the exemplar-carrying latency histogram. The two
+Notes: a cache hit writes the pipeline's lines (`query_received`, `response_returned`;
+before issue 11 also `cache_hit`) and the access line `http_request` (rendered with orjson
+to /dev/null), and updates the request, cache and answer counters and the
+exemplar-carrying latency histogram. The two
 libraries add only their own metrics or spans (no logs); the OpenTelemetry variant uses
 the SDK providers without an exporter.
 """
