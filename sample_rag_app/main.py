@@ -114,6 +114,7 @@ def create_app(
         metrics=metrics,
         logging_enabled=settings.logging_enabled,
         max_body_bytes=settings.max_body_bytes,
+        telemetry=telemetry,
     )
     app.include_router(router)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_TOP_K = 20
 DEFAULT_TOP_K = 4
@@ -28,6 +28,17 @@ class QueryRequest(BaseModel):
         le=MAX_TOP_K,
         description="How many passages to retrieve and answer from.",
     )
+
+    @field_validator("question")
+    @classmethod
+    def _valid_unicode(cls, question: str) -> str:
+        # JSON may escape a lone UTF-16 surrogate ("\ud800"); no UTF-8 text holds one,
+        # so it could be neither hashed, logged nor sent to a model.
+        try:
+            question.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode text (it holds a lone surrogate)") from None
+        return question
 
 
 class SourceModel(BaseModel):
@@ -55,7 +66,8 @@ class ErrorResponse(BaseModel):
     error: str = Field(
         description="Machine-readable error type, e.g. llm_error, llm_timeout, rate_limited, "
         "vector_store_unavailable, internal, malformed_json, invalid_body, empty_question, "
-        "question_too_long, invalid_top_k, body_too_large, not_found, method_not_allowed, "
+        "question_too_long, invalid_top_k, body_too_large, invalid_framing, not_found, "
+        "method_not_allowed, "
         "admin_disabled, unauthorized.",
         examples=["llm_error"],
     )
