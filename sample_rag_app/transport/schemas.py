@@ -67,8 +67,7 @@ class ErrorResponse(BaseModel):
         description="Machine-readable error type, e.g. llm_error, llm_timeout, rate_limited, "
         "vector_store_unavailable, internal, malformed_json, invalid_body, empty_question, "
         "question_too_long, invalid_top_k, body_too_large, invalid_framing, not_found, "
-        "method_not_allowed, "
-        "admin_disabled, unauthorized.",
+        "method_not_allowed, admin_disabled, unauthorized.",
         examples=["llm_error"],
     )
     message: str = Field(description="What went wrong, for a human.")
