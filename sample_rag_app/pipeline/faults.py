@@ -42,9 +42,12 @@ class FaultConfig(BaseModel):
 
 
 class FaultUpdate(BaseModel):
-    """A partial change of the faults: only the fields given are changed."""
+    """A partial change of the faults: only the fields given are changed.
 
-    model_config = ConfigDict(extra="forbid")
+    Strict: an operator's "0.5" or "yes" is refused rather than guessed at.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     llm_error_rate: float | None = Field(None, ge=0, le=1)
     llm_timeout_rate: float | None = Field(None, ge=0, le=1)

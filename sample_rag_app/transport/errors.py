@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from sample_rag_app.pipeline.errors import ErrorType, PipelineError, RateLimitError
 from sample_rag_app.telemetry.metrics import InvalidReason, RagMetrics
@@ -125,14 +126,29 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     return _reject(request, status_code, reason, message)
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves on this path. (Starlette's 405 lists only the first
+    matching route's, and a path such as /admin/faults has one route per method.)"""
+    allowed = []
+    for method in _METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     headers = exc.headers or None
     if exc.status_code == 404:
         return _reject(request, 404, "not_found", "no such endpoint", headers)
     if exc.status_code == 405:
+        allow = {"Allow": _allowed_methods(request)}
         return _reject(
-            request, 405, "method_not_allowed", f"{request.method} is not allowed here", headers
+            request, 405, "method_not_allowed", f"{request.method} is not allowed here", allow
         )
     if exc.status_code < 500:
         return _reject(request, exc.status_code, "other", str(exc.detail), headers)
