@@ -29,6 +29,14 @@ class QueryRequest(BaseModel):
         description="How many passages to retrieve and answer from.",
     )
 
+    @field_validator("top_k", mode="before")
+    @classmethod
+    def _integral_number(cls, top_k: object) -> object:
+        # JSON Schema's "integer" includes 2.0; strict validation still refuses 2.5, "2", true.
+        if isinstance(top_k, float) and top_k.is_integer():
+            return int(top_k)
+        return top_k
+
     @field_validator("question")
     @classmethod
     def _valid_unicode(cls, question: str) -> str:

@@ -144,3 +144,12 @@ def test_openapi_lists_head_on_the_probes(client: TestClient) -> None:
     assert "head" in paths["/readyz"]
     ids = [op["operationId"] for item in paths.values() for op in item.values()]
     assert len(ids) == len(set(ids))
+
+
+def test_top_k_accepts_what_json_schema_calls_an_integer(client: TestClient) -> None:
+    """2.0 is an integer to JSON Schema (the OpenAPI type of top_k), so it is accepted;
+    2.5, "2" and true are not."""
+    assert client.post("/query", json={"question": "q", "top_k": 2.0}).status_code == 200
+    for loose in (2.5, "2", True):
+        response = client.post("/query", json={"question": "q", "top_k": loose})
+        assert response.status_code == 422, loose
