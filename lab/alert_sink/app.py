@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lab.alert_sink.models import WebhookPayload
+from lab.alert_sink.models import Rfc3339, WebhookPayload
 from lab.alert_sink.settings import AlertSinkSettings
 from lab.alert_sink.slack import forward
 from lab.alert_sink.store import AlertStore
@@ -216,7 +216,7 @@ def create_app(settings: AlertSinkSettings | None = None) -> FastAPI:
         alertname: str | None = None,
         status: Annotated[str | None, Query(pattern="^(firing|resolved)$")] = None,
         since: Annotated[
-            datetime | None, Query(description="RFC 3339; alerts received at or after it")
+            Rfc3339 | None, Query(description="RFC 3339; alerts received at or after it")
         ] = None,
         limit: Annotated[
             int, Query(ge=1, le=PAGE_MAX, description="Most alerts in one page.")

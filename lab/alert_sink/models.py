@@ -9,10 +9,11 @@ cleanly or is skipped.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 #: Levels of nested objects and arrays a notification may have, the notification itself
 #: being the first. Alertmanager's own payload needs four.
@@ -47,6 +48,28 @@ def check_json_value(value: Any, *, max_depth: int = MAX_NESTING_DEPTH) -> None:
         pending.extend((child, depth + 1) for child in children)
 
 
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _time_text(value: Any) -> Any:
+    """Let only text through to the date-time parser: pydantic would read a number, or a
+    string of one, as a Unix timestamp, and the OpenAPI document says RFC 3339."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or _NUMBER.fullmatch(value):
+        raise ValueError("must be an RFC 3339 date-time string, not a number")
+    return value
+
+
+#: A time as Alertmanager writes it: RFC 3339 text.
+Rfc3339 = Annotated[datetime, BeforeValidator(_time_text)]
+
+
+def _integral(value: Any) -> Any:
+    # JSON Schema's "integer" includes 3.0; strict validation still refuses 1.5, "3", false.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 class _Model(BaseModel):
     # Alertmanager may add fields in later versions: keep them rather than reject them.
     model_config = ConfigDict(extra="allow", populate_by_name=True)
@@ -58,8 +81,8 @@ class WebhookAlert(_Model):
     status: Literal["firing", "resolved"]
     labels: dict[str, str]
     annotations: dict[str, str] = Field(default_factory=dict)
-    starts_at: datetime = Field(alias="startsAt")
-    ends_at: datetime | None = Field(None, alias="endsAt")
+    starts_at: Rfc3339 = Field(alias="startsAt")
+    ends_at: Rfc3339 | None = Field(None, alias="endsAt")
     generator_url: str = Field("", alias="generatorURL")
     fingerprint: str = ""
 
@@ -69,7 +92,9 @@ class WebhookPayload(_Model):
 
     version: Literal["4"]
     group_key: str = Field(alias="groupKey")
-    truncated_alerts: int = Field(0, alias="truncatedAlerts", ge=0)
+    truncated_alerts: Annotated[int, BeforeValidator(_integral)] = Field(
+        0, alias="truncatedAlerts", ge=0, strict=True
+    )
     status: Literal["firing", "resolved"]
     receiver: str
     group_labels: dict[str, str] = Field(default_factory=dict, alias="groupLabels")

@@ -293,3 +293,29 @@ def test_stdlib_records_of_uvicorn_become_json_lines(capsys: pytest.CaptureFixtu
     assert line["logger"] == "uvicorn.error"
     assert line["exception"][0]["exc_type"] == "ValueError"
     assert captured.err == ""
+
+
+@pytest.mark.parametrize("field", ["startsAt", "endsAt"])
+@pytest.mark.parametrize("value", [0, 1.5, "0.5", "1700000000"])
+def test_times_are_rfc3339_strings_not_numbers(
+    client: TestClient, field: str, value: object
+) -> None:
+    """A number (or a numeric string) is no time here: pydantic would read it as a Unix
+    timestamp, the OpenAPI document says date-time."""
+    body = payload()
+    body["alerts"][0][field] = value
+    assert client.post("/webhook", json=body).status_code == 422
+
+
+def test_since_is_an_rfc3339_string_not_a_number(client: TestClient) -> None:
+    """`since=0.5` is refused like any other malformed time."""
+    assert client.get("/alerts", params={"since": "0.5"}).status_code == 422
+    assert client.get("/alerts", params={"since": "2026-11-28T15:00:00Z"}).status_code == 200
+
+
+@pytest.mark.parametrize("value", [False, "3", 1.5])
+def test_truncated_alerts_is_an_integer(client: TestClient, value: object) -> None:
+    """truncatedAlerts takes a JSON integer (3.0 is one, as in JSON Schema); false, "3" or
+    1.5 are not coerced."""
+    assert client.post("/webhook", json={**payload(), "truncatedAlerts": value}).status_code == 422
+    assert client.post("/webhook", json={**payload(), "truncatedAlerts": 3.0}).status_code == 200
