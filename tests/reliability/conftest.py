@@ -72,8 +72,9 @@ class Server:
         return httpx.Client(base_url=self.url, timeout=timeout)
 
     def log_lines(self) -> list[dict[str, Any]]:
-        """Every stdout line, parsed: each one must be a JSON object."""
-        lines = self.stdout.read_text(encoding="utf-8").splitlines()
+        """Every stdout line, parsed: each one must be a JSON object. (Lines end at "\n"
+        only: a JSON string may hold U+2028 or \x1c unescaped, where splitlines() splits.)"""
+        lines = self.stdout.read_text(encoding="utf-8").split("\n")
         parsed = [json.loads(line) for line in lines if line.strip()]
         assert all(isinstance(line, dict) for line in parsed)
         return parsed
