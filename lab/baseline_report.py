@@ -1,25 +1,34 @@
 """`lab baseline` and `lab compare`: the before/after record of the resilience work.
 
 A baseline is saved as JSON (for `lab compare`), Markdown (for a person or a pull
-request) and a PNG chart of the window (what the dashboard showed), in one directory.
+request) and a PNG chart of its span (what the dashboard showed), in one directory. The
+charts draw the course's band (0.5-2 % errors before M2.4), its target (< 0.1 % after)
+and the latency SLO from `lab.spec`, so a line is read against the numbers it must meet.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lab.checks.baseline import (
     EXPECTED_ERROR_RATE_BEFORE,
     TARGET_ERROR_RATE_AFTER,
     Baseline,
     baseline_queries,
+    describe_error_rate,
+    describe_target_claim,
     measure,
 )
-from lab.checks.scrape import parse_duration_seconds
 from lab.clients import PrometheusClient
+from lab.spec.rag import P95_LATENCY_SECONDS
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 JSON_NAME = "baseline.json"
 FIGURES = {
@@ -29,10 +38,17 @@ FIGURES = {
     "p99_latency_seconds": ("p99 latency", "{:.3f} s"),
     "cache_hit_rate_percent": ("cache hit rate", "{:.1f} %"),
     "cost_per_query_usd": ("cost per query", "${:.6f}"),
+    "cost_per_answered_query_usd": ("cost per answer", "${:.6f}"),
     "cost_per_hour_usd": ("cost per hour", "${:.4f}"),
     "requests_per_second": ("requests per second", "{:.2f}"),
+    "retries_per_request": ("retries per request", "{:.3f}"),
 }
-CHARTED = ("error_rate_percent", "p95_latency_seconds", "cache_hit_rate_percent")
+# The dashboard's window for the chart's lines: the course's expressions use 5m.
+CHART_RATE_WINDOW = "5m"
+
+
+class TooFewRequests(ValueError):
+    """The baseline's error rate cannot mean anything yet; the message says how long to wait."""
 
 
 def _fmt(name: str, value: float | None) -> str:
@@ -45,40 +61,131 @@ def render_markdown(baseline: Baseline) -> str:
         f"| {label} | {_fmt(name, getattr(baseline, name))} |"
         for name, (label, _) in FIGURES.items()
     )
+    levels = ", ".join(f"{level} {count}" for level, count in baseline.answers_by_level.items())
+    warnings = "".join(f"- ⚠ {note}\n" for note in baseline.warnings)
     return (
-        f"# RAG baseline\n\nMeasured {baseline.measured_at} over the preceding "
-        f"{baseline.window} from Prometheus.\n\n| figure | value |\n|---|---|\n{rows}\n\n"
-        f"The course expects {low}-{high} % errors before the resilience module (M2.4) "
+        f"# RAG baseline\n\nMeasured {baseline.measured_at} for the window of "
+        f"{baseline.window}; the data covers {baseline.span_seconds or 0:.0f} s from "
+        f"{baseline.span_start} ({baseline.source}).\n\n"
+        f"| figure | value |\n|---|---|\n{rows}\n\n"
+        f"Error rate {describe_error_rate(baseline) if baseline.requests else 'n/a'}; "
+        f"{describe_target_claim(baseline)}.\n"
+        + (f"\nAnswers per level: {levels}.\n" if levels else "")
+        + (f"\n{warnings}" if warnings else "")
+        + f"\nThe course expects {low}-{high} % errors before the resilience module (M2.4) "
         f"and below {TARGET_ERROR_RATE_AFTER} % after it.\n"
     )
 
 
+def draw_error_band(axis: Axes) -> None:
+    """The course's before-band (shaded) and after-target (dashed) on an error-rate axis."""
+    low, high = EXPECTED_ERROR_RATE_BEFORE
+    axis.axhspan(low, high, color="tab:orange", alpha=0.15, label=f"course baseline {low}-{high} %")
+    axis.axhline(
+        TARGET_ERROR_RATE_AFTER,
+        color="tab:green",
+        linestyle="--",
+        label=f"M2.4 target < {TARGET_ERROR_RATE_AFTER} %",
+    )
+
+
+def draw_latency_slo(axis: Axes) -> None:
+    axis.axhline(
+        P95_LATENCY_SECONDS,
+        color="tab:red",
+        linestyle="--",
+        label=f"p95 SLO {P95_LATENCY_SECONDS:g} s",
+    )
+
+
 def write_chart(prometheus: PrometheusClient, baseline: Baseline, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """The baseline's span as the dashboard draws it, against the band, target and SLO."""
+    plt = _pyplot()
     end = datetime.fromisoformat(baseline.measured_at)
-    start = end - timedelta(seconds=parse_duration_seconds(baseline.window))
-    # Each point summarises the last minute, so the chart shows movement within the window.
-    queries = baseline_queries("1m")
-    figure, axes = plt.subplots(len(CHARTED), 1, figsize=(9, 7), sharex=True)
-    for axis, name in zip(axes, CHARTED, strict=True):
+    start = (
+        datetime.fromisoformat(baseline.span_start)
+        if baseline.span_start
+        else end - timedelta(minutes=15)
+    )
+    queries = baseline_queries(CHART_RATE_WINDOW)
+    panels = (
+        ("error_rate_percent", "error rate (%)", draw_error_band),
+        ("p95_latency_seconds", "p95 latency (s)", draw_latency_slo),
+        ("cache_hit_rate_percent", "cache hit rate (%)", None),
+    )
+    figure, axes = plt.subplots(len(panels), 1, figsize=(9, 7.5), sharex=True)
+    for axis, (name, label, reference) in zip(axes, panels, strict=True):
         for series in prometheus.query_range(queries[name], start=start, end=end, step_seconds=15):
             times = [datetime.fromtimestamp(t, UTC) for t, _ in series.points]
-            axis.plot(times, [v for _, v in series.points])
-        axis.set_ylabel(FIGURES[name][0])
+            axis.plot(times, [v for _, v in series.points], color="tab:blue", label="measured")
+        if reference is not None:
+            reference(axis)
+        axis.set_ylabel(label)
+        axis.set_ylim(bottom=0)
         axis.grid(alpha=0.3)
-    axes[0].set_title(f"RAG baseline, {baseline.window} to {end:%Y-%m-%d %H:%M} UTC")
+        axis.legend(loc="upper left", fontsize=8)
+    axes[-1].set_xlabel("time (UTC)")
+    axes[0].set_title(
+        f"RAG baseline: {baseline.span_seconds or 0:.0f} s of data to {end:%Y-%m-%d %H:%M} UTC "
+        f"({CHART_RATE_WINDOW} rates)"
+    )
     figure.autofmt_xdate()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
 
 
-def write_baseline(prometheus: PrometheusClient, window: str, out_dir: Path) -> Baseline:
+def write_comparison_chart(
+    baselines: Sequence[Baseline], labels: Sequence[str], path: Path, *, title: str
+) -> None:
+    """Two or more baselines on the same axes: error rate with its 95 % interval against
+    the band and target, latency percentiles against the SLO, cost per answer."""
+    plt = _pyplot()
+    colors = ["tab:orange", "tab:blue", "tab:purple", "tab:gray"]
+    figure, (errors, latency, cost) = plt.subplots(1, 3, figsize=(13, 4.5))
+    for i, (baseline, label) in enumerate(zip(baselines, labels, strict=True)):
+        rate = baseline.error_rate_percent or 0.0
+        below = rate - (baseline.error_rate_low_percent or rate)
+        above = (baseline.error_rate_high_percent or rate) - rate
+        errors.bar(i, rate, color=colors[i], yerr=[[below], [above]], capsize=6, label=label)
+        errors.annotate(f"{rate:.2f} %", (i, rate), ha="center", va="bottom", fontsize=9)
+        quantiles = [
+            baseline.p50_latency_seconds,
+            baseline.p95_latency_seconds,
+            baseline.p99_latency_seconds,
+        ]
+        width = 0.8 / len(baselines)
+        xs = [q + (i - (len(baselines) - 1) / 2) * width for q in range(3)]
+        latency.bar(xs, [q or 0.0 for q in quantiles], width, color=colors[i], label=label)
+        cost.bar(i, 1000 * (baseline.cost_per_answered_query_usd or 0.0), color=colors[i])
+    draw_error_band(errors)
+    errors.set_xticks(range(len(labels)), labels)
+    errors.set_ylabel("error rate (%), 95 % interval")
+    errors.set_title("errors")
+    errors.legend(loc="upper right", fontsize=8)
+    draw_latency_slo(latency)
+    latency.set_xticks(range(3), ["p50", "p95", "p99"])
+    latency.set_ylabel("latency (s)")
+    latency.set_title("latency")
+    latency.legend(fontsize=8)
+    cost.set_xticks(range(len(labels)), labels)
+    cost.set_ylabel("US$ per 1000 answered queries")
+    cost.set_title("cost")
+    for axis in (errors, latency, cost):
+        axis.grid(alpha=0.3, axis="y")
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def write_baseline(
+    prometheus: PrometheusClient, window: str, out_dir: Path, *, force: bool = False
+) -> Baseline:
+    """Measure and save the baseline; TooFewRequests (nothing saved) unless `force`."""
     baseline = measure(prometheus, window)
+    if baseline.too_few_requests and not force:
+        raise TooFewRequests("; ".join(baseline.warnings))
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / JSON_NAME).write_text(json.dumps(baseline.to_json(), indent=2) + "\n")
     (out_dir / "baseline.md").write_text(render_markdown(baseline))
@@ -123,8 +230,23 @@ def render_comparison(before: Baseline, after: Baseline) -> str:
             f"{_fmt(diff.name, diff.after):>14}"
             f"{'' if change is None else f'{change:+.0f} %':>10}"
         )
+    for label, baseline in (("before", before), ("after", after)):
+        if baseline.requests:
+            lines.append(f"{label}: {describe_error_rate(baseline)}")
+        lines.extend(f"⚠ {label}: {note}" for note in baseline.warnings)
     rate = after.error_rate_percent
     if rate is not None:
         met = "met" if rate < TARGET_ERROR_RATE_AFTER else "not met"
         lines.append(f"\nM2.4 target, error rate below {TARGET_ERROR_RATE_AFTER} %: {met}")
+        if after.requests:
+            lines.append(f"  {describe_target_claim(after)}")
     return "\n".join(lines)
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt

@@ -127,53 +127,61 @@ def _wait(args: argparse.Namespace, out: TextIO) -> ExitCode:
     from lab.clients.alert_sink import AlertSinkClient
     from lab.clients.app import AppClient
     from lab.clients.grafana import GrafanaClient
+    from lab.spec import SPEC
 
     settings = settings_from(args)
     prometheus = PrometheusClient(settings.prometheus_url, timeout=2)
+    grafana = GrafanaClient(settings.grafana_url, token=reveal(settings.grafana_token), timeout=2)
 
-    def grafana_ready() -> bool:
-        try:
-            return (
-                GrafanaClient(settings.grafana_url, token=reveal(settings.grafana_token), timeout=2)
-                .health()
-                .get("database")
-                == "ok"
-            )
-        except Exception:
-            return False
+    def answers(ready: Callable[[], bool]) -> Callable[[], str | None]:
+        return lambda: None if ready() else "not ready yet"
 
-    def app_target_up() -> bool:
-        try:
-            return any(t.job == settings.app_job and t.is_up for t in prometheus.targets())
-        except Exception:
-            return False
+    def app_target_up() -> str | None:
+        targets = [t for t in prometheus.targets() if t.job == settings.app_job]
+        if any(t.is_up for t in targets):
+            return None
+        errors = [t.last_error for t in targets if t.last_error]
+        return f"target {settings.app_job!r} not UP yet" + (f": {errors[0]}" if errors else "")
 
-    probes: dict[str, Callable[[], bool]] = {
-        "app": AppClient(settings.app_url, timeout=2).ready,
-        "alert-sink": AlertSinkClient(settings.alert_sink_url, timeout=2).ready,
-        "alertmanager": AlertmanagerClient(settings.alertmanager_url, timeout=2).ready,
-        "prometheus": prometheus.ready,
+    def grafana_provisioned() -> str | None:
+        readiness = grafana.readiness(
+            datasource_uid=SPEC.datasource_uid, dashboard_uid=SPEC.dashboard.uid
+        )
+        return None if readiness.ready else readiness.detail
+
+    # Each probe returns None once ready, else what is still missing.
+    probes: dict[str, Callable[[], str | None]] = {
+        "app": answers(AppClient(settings.app_url, timeout=2).ready),
+        "alert-sink": answers(AlertSinkClient(settings.alert_sink_url, timeout=2).ready),
+        "alertmanager": answers(AlertmanagerClient(settings.alertmanager_url, timeout=2).ready),
+        "prometheus": answers(prometheus.ready),
         "app scraped (target UP)": app_target_up,
-        "grafana": grafana_ready,
+        "grafana": grafana_provisioned,
     }
     for skipped in args.without or []:
         probes.pop(skipped, None)
     started = time.monotonic()
     pending = dict(probes)
+    missing: dict[str, str] = {}
     print(f"waiting up to {args.timeout:.0f}s for: {', '.join(pending)}", file=out)
     while pending:
         for name, probe in list(pending.items()):
-            if probe():
+            try:
+                why = probe()
+            except Exception as exc:  # not up yet, or answering garbage while it starts
+                why = str(exc)
+            if why is None:
                 print(f"✓ {name} ready after {time.monotonic() - started:.0f}s", file=out)
                 del pending[name]
+            else:
+                missing[name] = why
         if not pending:
             break
         if time.monotonic() - started > args.timeout:
-            print(
-                f"✗ not ready after {args.timeout:.0f}s: {', '.join(pending)}; "
-                "see `docker compose ps` and `docker compose logs SERVICE`",
-                file=out,
-            )
+            print(f"✗ not ready after {args.timeout:.0f}s:", file=out)
+            for name in pending:
+                print(f"  · {name}: {missing[name]}", file=out)
+            print("see `docker compose ps` and `docker compose logs SERVICE`", file=out)
             return ExitCode.FAILED
         out.flush()
         time.sleep(1)
@@ -183,7 +191,11 @@ def _wait(args: argparse.Namespace, out: TextIO) -> ExitCode:
 
 def _add_wait(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
-        "wait", help="wait, with progress, until every service of the lab is ready"
+        "wait",
+        help="wait, with progress, until every service of the lab is ready",
+        description="Wait until every service answers ready, Prometheus scrapes the app, and "
+        "Grafana serves what the lab provisions (its datasource passes Grafana's health test "
+        "and the dashboard is served); on timeout, say what each is still missing.",
     )
     _add_endpoint_flags(parser)
     parser.add_argument("--timeout", type=float, default=180, help="seconds (default 180)")
@@ -197,18 +209,24 @@ def _add_wait(subparsers: Subparsers) -> None:
 
 
 def _baseline(args: argparse.Namespace, out: TextIO) -> ExitCode:
-    from lab.baseline_report import render_markdown, write_baseline
+    from lab.baseline_report import TooFewRequests, render_markdown, write_baseline
     from lab.clients import PrometheusClient, ServiceError
 
     settings = settings_from(args)
     try:
         baseline = write_baseline(
-            PrometheusClient(settings.prometheus_url), settings.baseline_window, args.out
+            PrometheusClient(settings.prometheus_url),
+            settings.baseline_window,
+            args.out,
+            force=args.force,
         )
+    except TooFewRequests as exc:
+        print(f"lab baseline: not saved: {exc}. (--force saves it anyway, marked.)", file=out)
+        return ExitCode.FAILED
     except ServiceError as exc:
         print(f"lab baseline: {exc}", file=out)
         return ExitCode.FAILED
-    if baseline.requests_per_second is None:
+    if not baseline.requests:
         print(f"lab baseline: no query traffic in the last {settings.baseline_window}", file=out)
         return ExitCode.FAILED
     out.write(render_markdown(baseline))
@@ -223,11 +241,17 @@ def _add_baseline(subparsers: Subparsers) -> None:
     _add_endpoint_flags(parser)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="directory")
     parser.add_argument("--baseline-window", metavar="RANGE", help="PromQL range, default 15m")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="save it even when there are too few requests for its error rate to mean "
+        "anything (it is saved with that warning)",
+    )
     parser.set_defaults(handler=_baseline)
 
 
 def _compare(args: argparse.Namespace, out: TextIO) -> ExitCode:
-    from lab.baseline_report import load_baseline, render_comparison
+    from lab.baseline_report import load_baseline, render_comparison, write_comparison_chart
 
     try:
         before, after = load_baseline(args.before), load_baseline(args.after)
@@ -235,6 +259,11 @@ def _compare(args: argparse.Namespace, out: TextIO) -> ExitCode:
         print(f"lab compare: {exc}", file=out)
         return ExitCode.USAGE
     print(render_comparison(before, after), file=out)
+    if args.chart:
+        write_comparison_chart(
+            [before, after], ["before", "after"], args.chart, title="RAG baseline before/after"
+        )
+        print(f"wrote {args.chart}", file=out)
     return ExitCode.OK
 
 
@@ -242,6 +271,9 @@ def _add_compare(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser("compare", help="compare two baselines (before/after M2.4)")
     parser.add_argument("before", type=Path, help="directory or baseline.json")
     parser.add_argument("after", type=Path, help="directory or baseline.json")
+    parser.add_argument(
+        "--chart", type=Path, metavar="PNG", help="also draw both on the same axes into PNG"
+    )
     parser.set_defaults(handler=_compare)
 
 
@@ -254,7 +286,10 @@ def _drill(args: argparse.Namespace, out: TextIO) -> ExitCode:
 
     if args.list or not args.name:
         for drill in DRILLS.values():
-            print(f"{drill.name:<20} {drill.alert:<24} {drill.what}", file=out)
+            print(f"{drill.name:<18} {drill.alert:<24} {drill.what}", file=out)
+            if drill.resilience is not None:
+                fields = ", ".join(f"{k}={v}" for k, v in drill.resilience.items())
+                print(f"{'':<43} (sets {fields}; restores the previous config)", file=out)
         return ExitCode.OK if args.list else ExitCode.USAGE
     chosen = DRILLS.get(args.name)
     if chosen is None:
@@ -274,9 +309,14 @@ def _drill(args: argparse.Namespace, out: TextIO) -> ExitCode:
     except (ServiceError, Timeout) as exc:
         print(f"✗ drill {drill.name}: {exc}", file=out)
         return ExitCode.FAILED
+    recovered = (
+        f"recovered {report.seconds_to_recover:.0f}s and "
+        if report.seconds_to_recover is not None
+        else ""
+    )
     print(
         f"✓ drill {drill.name}: {drill.alert} fired after {report.seconds_to_fire:.0f}s, "
-        f"notified after {report.seconds_to_notify:.0f}s, resolved "
+        f"notified after {report.seconds_to_notify:.0f}s, {recovered}resolved "
         f"{report.seconds_to_resolve:.0f}s after the fault was cleared",
         file=out,
     )

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-import uvicorn
+import sys
 
-from sample_rag_app.settings import Settings
+import uvicorn
+from pydantic import ValidationError
+
+from sample_rag_app.settings import Settings, startup_error
 from sample_rag_app.telemetry.logging import configure_logging
 from sample_rag_app.transport.server import deadline_protocol
 
 
 def main() -> None:
-    """Configure logging and run uvicorn on RAG_HOST:RAG_PORT, with its connections bounded."""
-    settings = Settings()
+    """Configure logging and run uvicorn on RAG_HOST:RAG_PORT, with its connections bounded.
+
+    Settings that cannot work stop the start with exit status 2 and a message naming
+    each environment variable at fault and the values it allows.
+    """
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(startup_error(exc), file=sys.stderr)
+        raise SystemExit(2) from None
     configure_logging(settings.log_level, settings.service_name)
     uvicorn.run(
         "sample_rag_app.main:create_app",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,6 +17,7 @@ from prometheus_client import (
 )
 
 from sample_rag_app import __version__
+from sample_rag_app.clock import Clock, SystemClock
 from sample_rag_app.pipeline.service import NullTelemetry, PipelineTelemetry, RagPipeline
 from sample_rag_app.settings import Settings
 from sample_rag_app.telemetry.metrics import RagMetrics
@@ -43,13 +43,17 @@ def create_app(
     registry: CollectorRegistry | None = None,
     *,
     rng: random.Random | None = None,
+    clock: Clock | None = None,
 ) -> FastAPI:
     """Build the app. Without a registry, a private one with process metrics is used.
 
     The corpus is embedded during start-up (the lifespan); /readyz answers 503 until then.
-    ``rng`` replaces the random source of faults and simulated latency (tests).
+    ``rng`` replaces the random source of faults, simulated latency and retry jitter;
+    ``clock`` the clock of every duration and wait (a ``VirtualClock`` for tests and the
+    in-process experiment).
     """
     settings = settings or Settings()
+    clock = clock or SystemClock()
     if registry is None:
         registry = _default_registry()
     metrics: RagMetrics | None = None
@@ -57,6 +61,7 @@ def create_app(
         metrics = RagMetrics(
             registry,
             model=settings.llm_model,
+            secondary_model=settings.resilience_secondary_model,
             version=__version__,
             llm_provider=settings.llm_provider,
         )
@@ -67,7 +72,7 @@ def create_app(
             logging_enabled=settings.logging_enabled,
             log_questions=settings.log_questions,
         )
-    pipeline = RagPipeline.from_settings(settings, telemetry, rng=rng)
+    pipeline = RagPipeline.from_settings(settings, telemetry, rng=rng, clock=clock)
     if metrics is not None:
         metrics.bind_rate_limit_headroom(pipeline.llm.headroom_percent)
 
@@ -82,15 +87,16 @@ def create_app(
                 host=settings.host,
                 port=settings.port,
                 admin_enabled=settings.admin_token is not None,
+                resilience=settings.resilience.enabled,
             )
-        start = time.perf_counter()
+        start = clock.now()
         await anyio.to_thread.run_sync(pipeline.load)
         if settings.logging_enabled:
             logger.info(
                 "corpus_embedded",
                 passages=len(pipeline.store),
                 dimensions=pipeline.embedder.dimensions,
-                latency_ms=round((time.perf_counter() - start) * 1000.0, 3),
+                latency_ms=round((clock.now() - start) * 1000.0, 3),
             )
         yield
         if settings.logging_enabled:
@@ -101,7 +107,7 @@ def create_app(
         version=__version__,
         description="A small retrieval-augmented generation service, instrumented for the "
         "RAG Observability Lab: Prometheus metrics on /metrics, JSON logs with correlation "
-        "ids, fault injection on /admin/faults.",
+        "ids, fault injection on /admin/faults, resilience switches on /admin/resilience.",
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -115,6 +121,7 @@ def create_app(
         logging_enabled=settings.logging_enabled,
         max_body_bytes=settings.max_body_bytes,
         telemetry=telemetry,
+        clock=clock,
     )
     app.include_router(router)
     document_question_limits(app)

@@ -2,16 +2,32 @@
 
 Each field is read from the environment variable ``RAG_<FIELD NAME IN CAPITALS>``
 (for example ``RAG_PORT=8001`` or ``RAG_FAULT_LLM_ERROR_RATE=0.2``). Durations are in
-seconds, money in US dollars, rates are fractions between 0 and 1.
+seconds, money in US dollars, rates are fractions between 0 and 1. The resilience
+parameters are one nested model, ``resilience`` (declared in
+``sample_rag_app.pipeline.resilience.config``), read from ``RAG_RESILIENCE`` (the master
+switch) and ``RAG_RESILIENCE_<PARAMETER>``.
+
+A value that cannot work is refused when the settings are read; ``startup_error``
+turns the refusal into a message naming each environment variable and its allowed values.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from sample_rag_app.pipeline.partial import allowed_range
+from sample_rag_app.pipeline.resilience.config import ResilienceConfig, env_var
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 
@@ -131,6 +147,29 @@ class Settings(BaseSettings):
         "Default unset.",
     )
 
+    # --- resilience (M2.4) ----------------------------------------------------------------
+    resilience: ResilienceConfig = Field(
+        default_factory=ResilienceConfig,
+        description="The resilience layer: master switch RAG_RESILIENCE (default off), one "
+        "switch per mechanism and its parameters, RAG_RESILIENCE_<PARAMETER> (see "
+        "ResilienceConfig for each default and range).",
+    )
+    resilience_secondary_model: str = Field(
+        "gpt-4.1-nano",
+        description="The fallback model (always simulated, another provider: the primary's "
+        "faults, outage and latency spike do not reach it). Default gpt-4.1-nano.",
+    )
+    resilience_secondary_latency_median_seconds: float = Field(
+        0.12,
+        ge=0,
+        le=60,
+        description="Median of the secondary model's simulated latency (lognormal, the "
+        "primary's sigma and cap). Default 0.12.",
+    )
+    resilience_secondary_error_rate: float = Field(
+        0.01, ge=0, le=1, description="Fraction of secondary model calls that fail. Default 0.01."
+    )
+
     # --- faults --------------------------------------------------------------------------
     fault_llm_error_rate: float = Field(
         0.01,
@@ -180,6 +219,17 @@ class Settings(BaseSettings):
         16384, ge=64, description="Largest accepted request body, in bytes (413). Default 16384."
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, _EnvWithResilience(settings_cls), dotenv_settings)
+
     @field_validator("admin_token", "openai_api_key", mode="before")
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
@@ -200,3 +250,52 @@ class Settings(BaseSettings):
         if self.openai_api_key is not None and self.openai_base_url is not None:
             return "openai"
         return "simulated"
+
+
+class _EnvWithResilience(EnvSettingsSource):
+    """``RAG_*`` as usual, plus ``RAG_RESILIENCE[_<PARAMETER>]`` into the nested model.
+
+    The plain source would read ``RAG_RESILIENCE=on`` as the JSON of the whole nested
+    model; here it is the master switch, and each parameter has its own variable.
+    """
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        if field_name == "resilience":
+            return None, field_name, False
+        return super().get_field_value(field, field_name)
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        nested = {
+            name: self.env_vars[env_var(name).lower()]
+            for name in ResilienceConfig.model_fields
+            if env_var(name).lower() in self.env_vars
+        }
+        if nested:
+            data["resilience"] = nested
+        return data
+
+
+def _env_var_of(loc: tuple[int | str, ...]) -> tuple[str, FieldInfo | None]:
+    if loc[:1] == ("resilience",):
+        if len(loc) > 1 and str(loc[1]) in ResilienceConfig.model_fields:
+            name = str(loc[1])
+            return env_var(name), ResilienceConfig.model_fields[name]
+        return "RAG_RESILIENCE_*", None
+    name = str(loc[0]) if loc else ""
+    return f"RAG_{name.upper()}", Settings.model_fields.get(name)
+
+
+def startup_error(error: ValidationError) -> str:
+    """Why the settings cannot work: one line per bad variable, with the values allowed."""
+    lines = ["the app cannot start with these settings:"]
+    for item in error.errors():
+        variable, field = _env_var_of(tuple(item["loc"]))
+        allowed = f" (allowed: {allowed_range(field)})" if field is not None else ""
+        value = f", got {item['input']!r}" if not isinstance(item["input"], dict) else ""
+        message = str(item["msg"])
+        if field is None:  # a rule across fields: name their variables in the message
+            for name in sorted(ResilienceConfig.model_fields, key=len, reverse=True):
+                message = re.sub(rf"\b{name}\b", env_var(name), message)
+        lines.append(f"  {variable}: {message}{value}{allowed}")
+    return "\n".join(lines)

@@ -52,20 +52,32 @@ class AppClient(HttpClient):
             body=body,
         )
 
-    def _admin(self, method: str, **kwargs: Any) -> Any:
+    def _admin(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         if not self.admin_token:
             raise ServiceError(
-                "fault injection needs the app's admin token: start the lab with "
+                "the app's admin API needs its token: start the lab with "
                 "RAG_ADMIN_TOKEN=<secret> and pass the same value as LAB_ADMIN_TOKEN"
             )
         headers = {"Authorization": f"Bearer {self.admin_token}"}
-        return self._json(method, "/admin/faults", headers=headers, **kwargs)
+        return dict(self._json(method, path, headers=headers, **kwargs))
 
     def faults(self) -> dict[str, Any]:
-        return dict(self._admin("GET"))
+        return self._admin("GET", "/admin/faults")
 
     def set_faults(self, **faults: Any) -> dict[str, Any]:
-        return dict(self._admin("PUT", json=faults))
+        return self._admin("PUT", "/admin/faults", json=faults)
 
     def clear_faults(self) -> dict[str, Any]:
-        return dict(self._admin("DELETE"))
+        return self._admin("DELETE", "/admin/faults")
+
+    def resilience(self) -> dict[str, Any]:
+        """The resilience configuration in force: the master switch, mechanisms, parameters."""
+        return self._admin("GET", "/admin/resilience")
+
+    def set_resilience(self, **fields: Any) -> dict[str, Any]:
+        """Change the fields given (e.g. `enabled=True`); returns the new configuration."""
+        return self._admin("PUT", "/admin/resilience", json=fields)
+
+    def reset_resilience(self) -> dict[str, Any]:
+        """Back to the app's settings (RAG_RESILIENCE*); returns the configuration."""
+        return self._admin("DELETE", "/admin/resilience")

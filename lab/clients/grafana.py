@@ -43,6 +43,14 @@ class Dashboard:
 
 
 @dataclass(frozen=True)
+class Readiness:
+    """Whether Grafana serves what the lab provisions, and if not, what is still missing."""
+
+    ready: bool
+    detail: str
+
+
+@dataclass(frozen=True)
 class QueryOutcome:
     """What /api/ds/query returned for one query: how many non-null points, or the error."""
 
@@ -81,7 +89,36 @@ class GrafanaClient(HttpClient):
             self._session.headers["Authorization"] = f"Bearer {token}"
 
     def health(self) -> dict[str, Any]:
-        return dict(self._json("GET", "/api/health"))
+        """/api/health's body, on a 503 too: that one says {"database": "failing"}, which
+        tells the user more than "answered 503"."""
+        response = self._request("GET", "/api/health")
+        if response.status_code in (200, 503):
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict):
+                return body
+        raise ServiceError(
+            f"Grafana answered {response.status_code} to GET /api/health: {response.text[:300]}"
+        )
+
+    def readiness(self, *, datasource_uid: str, dashboard_uid: str) -> Readiness:
+        """Ready once its database is ok, the provisioned datasource passes Grafana's own
+        health test and the dashboard is served: /api/health alone answers before
+        provisioning has finished."""
+        health = self.health()
+        if health.get("database") != "ok":
+            return Readiness(False, f"database {health.get('database')!r}")
+        ok, message = self.datasource_health(datasource_uid)
+        if not ok:
+            return Readiness(False, f"datasource {datasource_uid!r} not healthy: {message}")
+        dashboard = self._request("GET", f"/api/dashboards/uid/{dashboard_uid}")
+        if dashboard.status_code != 200:
+            return Readiness(
+                False, f"dashboard {dashboard_uid!r} not served (HTTP {dashboard.status_code})"
+            )
+        return Readiness(True, f"datasource {datasource_uid!r} OK, dashboard {dashboard_uid!r}")
 
     def datasource_health(self, uid: str) -> tuple[bool, str]:
         """Grafana's own test of the datasource (the "Save & test" button)."""

@@ -115,6 +115,23 @@ class PrometheusClient(HttpClient):
         samples = [Sample(labels=r["metric"], value=float(r["value"][1])) for r in raw]
         return [s for s in samples if math.isfinite(s.value)]
 
+    def range_vector(self, selector: str, *, at: datetime | None = None) -> list[RangeSeries]:
+        """The raw samples of a range-vector selector such as `x[15m]`, as scraped.
+
+        Unlike `rate()` or `query_range`, nothing is extrapolated or resampled: the points
+        are the scrapes themselves, so their timestamps say what span the data covers.
+        """
+        params: dict[str, Any] = {"query": selector}
+        if at is not None:
+            params["time"] = at.timestamp()
+        data = self._data("/api/v1/query", **params)
+        if data["resultType"] != "matrix":
+            raise ServiceError(f"expected a matrix from {selector!r}, got {data['resultType']}")
+        return [
+            RangeSeries(item["metric"], [(float(t), float(v)) for t, v in item["values"]])
+            for item in data["result"]
+        ]
+
     def query_range(
         self, expr: str, *, start: datetime, end: datetime, step_seconds: float
     ) -> list[RangeSeries]:

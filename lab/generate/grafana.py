@@ -123,6 +123,10 @@ def _panel(panel: Panel, spec: Spec, index: int) -> timeseries.Panel:
         builder = builder.thresholds_style(
             common_builder.GraphThresholdsStyleConfig().mode(common.GraphThresholdsStyleMode.DASHED)
         )
+    if panel.stacked:
+        builder = builder.stacking(
+            common_builder.StackingConfig().mode(common.StackingMode.NORMAL)
+        ).fill_opacity(60)
     if panel.min is not None:
         builder = builder.min(panel.min)
     if panel.max is not None:
@@ -154,7 +158,8 @@ def dashboard_json(spec: Spec) -> dict[str, Any]:
         dashboard_builder.Dashboard(board.title)
         .uid(board.uid)
         .description(
-            f"{JSON_NOTE} Query latency, errors, cache, cost and SLO burn of the sample RAG app."
+            f"{JSON_NOTE} Query latency, errors, cache, cost, SLO burn and resilience of the sample"
+            " RAG app."
         )
         .tags(list(board.tags))
         .refresh(board.refresh)

@@ -34,8 +34,5 @@ def render(spec: Spec) -> list[GeneratedFile]:
             },
         ],
     }
-    comment = (
-        "Loads on upstream Prometheus v3 and on Debian's 2.42: keep to fields 2.42 knows.\n"
-        "Exemplars need --enable-feature=exemplar-storage (set in docker-compose.yml)."
-    )
+    comment = "Exemplars need --enable-feature=exemplar-storage (set in docker-compose.yml)."
     return [GeneratedFile(CONFIG_PATH, to_yaml(config, comment=comment))]

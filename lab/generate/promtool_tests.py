@@ -4,6 +4,8 @@ For each alert the spec's fixture says how to make the alert's query take a valu
 threshold and the `for` duration this module derives four cases: quiet before the duration,
 firing at it (with the exact labels and annotations), quiet just inside the threshold, and
 resolved once the value recovers. Change a threshold in the spec and the inputs move with it.
+State alerts (a one-hot gauge such as a circuit breaker's) get the same four cases in states:
+the unhealthy phase flaps between the unhealthy states, and the alert must hold through it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from lab.spec.model import (
     GaugeFixture,
     HistogramFixture,
     RatioFixture,
+    ShareFixture,
     Spec,
+    StateFixture,
     Unit,
     duration_seconds,
 )
@@ -136,6 +140,13 @@ class AlertCases:
         fixture = self.alert.fixture
         if isinstance(fixture, GaugeFixture):
             return [{"series": fixture.series, "values": gauge_values(phases)}]
+        if isinstance(fixture, ShareFixture):
+            part = [(REQUESTS_PER_STEP * v, n) for v, n in phases]
+            rest = [(REQUESTS_PER_STEP * (1 - v), n) for v, n in phases]
+            return [
+                {"series": fixture.part, "values": counter_values(part)},
+                {"series": fixture.rest, "values": counter_values(rest)},
+            ]
         if isinstance(fixture, RatioFixture):
             requests = [(REQUESTS_PER_STEP, n) for _v, n in phases]
             errors = [(REQUESTS_PER_STEP * v / fixture.scale, n) for v, n in phases]
@@ -205,18 +216,17 @@ def _cases_for(alert: Alert, runbook_base_url: str) -> AlertCases:
             result_labels=series_labels(fixture.series),
             runbook_base_url=runbook_base_url,
         )
-    if isinstance(fixture, RatioFixture):
+    if isinstance(fixture, RatioFixture | ShareFixture):
         if threshold is None or threshold.op is not Comparison.ABOVE:
             raise ValueError(f"{alert.name}: ratio fixtures need an `above` threshold")
         # Ratios of rates are not exact at the bound in floating point: step 5 % off it, to
         # values the annotation prints without a rounding tie.
         firing = _tidy(threshold.value * 1.05, threshold.unit, up=True)
         quiet = _tidy(threshold.value * 0.95, threshold.unit, up=False)
-        labels = (
-            parse_labels(fixture.result_labels)
-            if fixture.result_labels is not None
-            else series_labels(fixture.numerator)
-        )
+        if fixture.result_labels is not None:
+            labels = parse_labels(fixture.result_labels)
+        elif isinstance(fixture, RatioFixture):
+            labels = series_labels(fixture.numerator)
         return AlertCases(
             alert,
             warmup=1,
@@ -281,10 +291,90 @@ def _group(
     }
 
 
+def _state_group(
+    fixture: StateFixture, name: str, states: list[str], checks: list[tuple[int, list[Any]]]
+) -> dict[str, Any]:
+    """A test group whose one-hot series follow `states`, one state per step."""
+    return {
+        "interval": f"{STEP_MINUTES}m",
+        "input_series": [
+            {
+                "series": fixture.selector(state),
+                "values": " ".join("1" if now == state else "0" for now in states),
+            }
+            for state in fixture.states
+        ],
+        "alert_rule_test": [
+            {"eval_time": f"{t}m", "alertname": name, "exp_alerts": exp} for t, exp in checks
+        ],
+    }
+
+
+def state_test_cases(
+    alert: Alert, fixture: StateFixture, runbook_base_url: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """Pending, firing through the flapping, quiet for a blip shorter than `for`, resolved."""
+    name, healthy, cycle = alert.name, fixture.healthy, fixture.flapping
+    hold = _minutes(alert.for_)
+    horizon = hold + 2 * len(cycle) + 5
+    cases = AlertCases(
+        alert, 0, 0, Probe(1, 1), Probe(1, 1), 0, series_labels(fixture.series), runbook_base_url
+    )
+
+    def firing() -> list[Any]:
+        return [cases.expected(1)]  # a fresh object per check: YAML would alias a shared one
+
+    def flapping(steps: int) -> list[str]:
+        return [cycle[i % len(cycle)] for i in range(steps)]
+
+    def then_healthy(bad: int) -> list[str]:
+        return flapping(bad) + [healthy] * (horizon - bad)
+
+    flips = " -> ".join([*cycle, cycle[0]])
+    out: list[tuple[str, dict[str, Any]]] = []
+    if hold > 0:
+        out.append(
+            (
+                f"{name} stays pending while the state ({flips}) has not been {healthy}"
+                f" for {alert.for_} yet",
+                _state_group(fixture, name, flapping(horizon), [(hold - 1, [])]),
+            )
+        )
+    out.append(
+        (
+            f"{name} fires once the state has not been {healthy} for {alert.for_}, and holds"
+            f" through every step of {flips}",
+            _state_group(
+                fixture,
+                name,
+                flapping(horizon),
+                [(t, firing()) for t in range(hold, hold + 2 * len(cycle))],
+            ),
+        )
+    )
+    out.append(
+        (
+            f"{name} never fires when the state leaves {healthy} for less than {alert.for_}",
+            _state_group(
+                fixture, name, then_healthy(hold), [(t, []) for t in range(hold, hold + 2)]
+            ),
+        )
+    )
+    out.append(
+        (
+            f"{name} resolves once the state is back to {healthy}",
+            _state_group(fixture, name, then_healthy(hold + 1), [(hold, firing()), (hold + 1, [])]),
+        )
+    )
+    return out
+
+
 def test_cases(alert: Alert, runbook_base_url: str) -> list[tuple[str, dict[str, Any]]]:
     """(comment, test group) pairs for one alert; the comment doubles as the group's name."""
     name = alert.name
     out: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(alert.fixture, StateFixture):
+        return state_test_cases(alert, alert.fixture, runbook_base_url)
     if isinstance(alert.fixture, AlwaysFiring):
         cases = _cases_for(alert, runbook_base_url)
         group = _group(cases, [(1, 121)], [(0, [cases.expected(1)]), (120, [cases.expected(1)])])

@@ -128,6 +128,49 @@ class RatioFixture:
 
 
 @dataclass(frozen=True)
+class ShareFixture:
+    """The query is one part's share of a counter's total: rate(part) / rate(part + rest).
+
+    Unlike `RatioFixture`, the part is inside the whole (degraded answers among all answers),
+    so the fixture feeds the part v of each step's traffic and the rest 1 - v."""
+
+    part: str  # a series counted in the share
+    rest: str  # a series of the same total outside the share
+    window: str  # how long a change takes to leave the query's range
+    result_labels: str  # labels the query returns
+    healthy: float = 0.0
+
+
+@dataclass(frozen=True)
+class StateFixture:
+    """The query watches a one-hot state gauge: one series per state, the current one at 1.
+
+    `flapping` is the cycle of states the unhealthy phase steps through, one state per
+    evaluation: a circuit breaker goes open -> half_open -> open while its dependency stays
+    down, and the alert must hold through each half_open scrape."""
+
+    series: str  # the gauge's selector without the state label
+    label: str  # the state label's name
+    states: tuple[str, ...]
+    healthy: str
+    flapping: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        unknown = {self.healthy, *self.flapping} - set(self.states)
+        if unknown:
+            raise ValueError(f"state fixture: {sorted(unknown)} are not among {self.states}")
+        if not self.flapping or self.healthy in self.flapping:
+            raise ValueError("state fixture: the flapping cycle must leave the healthy state")
+
+    def selector(self, state: str) -> str:
+        """The series of one state: the gauge's labels plus the state label."""
+        head, _, labels = self.series.partition("{")
+        inner = labels.removesuffix("}")
+        joined = f'{inner}, {self.label}="{state}"' if inner else f'{self.label}="{state}"'
+        return f"{head}{{{joined}}}"
+
+
+@dataclass(frozen=True)
 class HistogramFixture:
     """The query is histogram_quantile(q, rate(<metric>_bucket[window])).
 
@@ -155,7 +198,9 @@ class AlwaysFiring:
     """The alert fires unconditionally (the Watchdog)."""
 
 
-Fixture = GaugeFixture | RatioFixture | HistogramFixture | AlwaysFiring
+Fixture = (
+    GaugeFixture | RatioFixture | ShareFixture | HistogramFixture | StateFixture | AlwaysFiring
+)
 
 
 @dataclass(frozen=True)
@@ -190,6 +235,12 @@ class Alert:
                     problems.append(f"unsupported template action {action}")
         if isinstance(self.condition, Threshold) and "$value" in self.description:
             problems.append("threshold alerts get their value sentence added; omit $value")
+        if isinstance(self.fixture, RatioFixture | ShareFixture | HistogramFixture) and (
+            not isinstance(self.condition, Threshold) or self.condition.op is not Comparison.ABOVE
+        ):
+            problems.append(f"a {type(self.fixture).__name__} needs an `above` threshold")
+        if isinstance(self.fixture, StateFixture) and isinstance(self.condition, Threshold):
+            problems.append("a StateFixture tests a state condition, not a threshold")
         for key, _value in self.labels:
             if not _LABEL_NAME.match(key) or key in {"severity", "alertname"}:
                 problems.append(f"bad extra label {key!r}")
@@ -309,6 +360,7 @@ class Panel:
     threshold_alerts: tuple[str, ...] = ()
     min: float | None = None
     max: float | None = None
+    stacked: bool = False  # series stack on each other (shares of a whole)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,9 @@ from lab.spec.model import (
     RuleGroup,
     Scraping,
     Severity,
+    ShareFixture,
     Spec,
+    StateFixture,
     Threshold,
     Unit,
 )
@@ -46,6 +48,39 @@ COST_PER_HOUR = "sum(increase(rag_cost_usd_total[1h]))"
 P95_LATENCY_SECONDS = 0.5
 ERROR_RATE_MAX_PERCENT = 1.0
 HEADROOM_MIN_PERCENT = 20.0
+
+# --- Resilience (M2.4): label values from the app's metrics contract. ---
+ANSWER_LEVELS = ("cache", "primary", "secondary", "stale_cache", "extractive")
+# Levels that answer, but worse than the primary model or the fresh cache would: a cheaper
+# model, an old answer, passages stitched together. They are answers, not errors
+# (docs/error-rate.md), so they do not count against the error rate or the SLO.
+DEGRADED_LEVELS = ("secondary", "stale_cache", "extractive")
+BREAKER_STATES = ("closed", "open", "half_open")
+
+# Retries per request: the Google SRE book ("Handling Overload") gives each client a retry
+# budget of 10 % of its requests, the most extra load retries may add to a dependency that
+# is already struggling. Healthy, the lab retries about as often as calls fail (~1 %); past
+# 10 % for 5 minutes retries are no longer cheap insurance but load amplification: the
+# budget is off, set too high, or a partial failure keeps the breaker from tripping. The
+# bound lies below the app's default retry budget (a unit test ties the two), so the alert
+# warns while the budget still lets retries through, before it starts refusing them.
+RETRIES_PER_REQUEST_MAX = 0.1
+RETRY_STORM_FOR = "5m"
+# Share of answers from degraded levels: with a healthy primary it is about the primary's
+# failure rate (~1 %). A provider blip that the fallback chain covers for a few minutes is
+# the design working and must not wake anyone (the breaker's own open -> half-open cycle
+# and a 5-minute window keep it above zero for a while). One answer in ten degraded for a
+# quarter of an hour means the primary is not coming back by itself: users silently get
+# worse answers and the cost mix changes. A warning, not a page: nobody gets an error.
+DEGRADED_ANSWERS_MAX_SHARE = 0.1
+SUSTAINED_FALLBACK_FOR = "15m"
+# Shed requests are errors (503 overloaded), so heavy shedding also raises HighErrorRate and
+# burns the SLO; this alert names the cause (saturation, not a broken dependency) earlier.
+# Its bound is the course's target after M2.4, 0.1 % errors: shedding above it alone breaks
+# the target. A request shed now and then (a burst) leaves the 5-minute window before `for`
+# has passed; shedding that lasts 5 minutes means capacity is below demand.
+SHED_REQUESTS_MAX_SHARE = 0.001
+LOAD_SHEDDING_FOR = "5m"
 
 AVAILABILITY = AvailabilitySLO(
     name="rag-query-availability",
@@ -123,21 +158,34 @@ LOW_RATE_LIMIT_HEADROOM = Alert(
     fixture=GaugeFixture(series=f"rag_rate_limit_headroom_percent{{{APP_LABELS}}}", healthy=80),
 )
 
+BREAKER_STATE = StateFixture(
+    series=f'rag_circuit_breaker_state{{{APP_LABELS}, service="llm"}}',
+    label="state",
+    states=BREAKER_STATES,
+    healthy="closed",
+    flapping=("open", "half_open"),
+)
+
 CIRCUIT_BREAKER_OPEN = Alert(
     name="CircuitBreakerOpen",
-    condition='rag_circuit_breaker_state{state="open"} == 1',
+    # The course writes `rag_circuit_breaker_state{state="open"} == 1`. During an outage a
+    # breaker goes open -> half_open (one probe) -> open again, and every scrape that catches
+    # it half-open resets that alert's `for`, so a long outage may never fire it. "Not
+    # closed" holds through the whole outage; `max without (state)` keeps one series per
+    # breaker, labelled by its service.
+    condition=(
+        f"max without ({BREAKER_STATE.label})"
+        f' (rag_circuit_breaker_state{{{BREAKER_STATE.label}!="{BREAKER_STATE.healthy}"}}) == 1'
+    ),
     for_="1m",
     severity=Severity.WARNING,
-    summary="The {{ $labels.service }} circuit breaker is open",
+    summary="The {{ $labels.service }} circuit breaker is open (or half-open, probing)",
     description=(
-        "The circuit breaker in front of the {{ $labels.service }} service has been open for"
-        " over a minute: calls to it fail fast instead of being attempted."
+        "The circuit breaker in front of the {{ $labels.service }} service has not been"
+        " closed for over a minute (open, or half-open while it probes for recovery): calls"
+        " to it fail fast or fall back instead of being attempted."
     ),
-    fixture=GaugeFixture(
-        series=f'rag_circuit_breaker_state{{{APP_LABELS}, service="llm", state="open"}}',
-        healthy=0,
-        firing=1,
-    ),
+    fixture=BREAKER_STATE,
 )
 
 RAG_APP_DOWN = Alert(
@@ -188,6 +236,88 @@ ALERTMANAGER_NOT_CONNECTED = Alert(
         series=f"prometheus_notifications_alertmanagers_discovered{{{PROMETHEUS_LABELS}}}",
         healthy=1,
         firing=0,
+    ),
+)
+
+
+_DEGRADED_SELECTOR = f'level=~"{"|".join(DEGRADED_LEVELS)}"'
+RETRIES_PER_REQUEST = RecordingRule(
+    "job:rag_retries_per_request:ratio_rate5m",
+    "sum by (job) (rate(rag_retries_total[5m]))\n/\nsum by (job) (rate(rag_requests_total[5m]))",
+)
+DEGRADED_ANSWERS_SHARE = RecordingRule(
+    "job:rag_degraded_answers:ratio_rate5m",
+    f"sum by (job) (rate(rag_answers_total{{{_DEGRADED_SELECTOR}}}[5m]))\n/\n"
+    "sum by (job) (rate(rag_answers_total[5m]))",
+)
+SHED_REQUESTS_SHARE = RecordingRule(
+    "job:rag_shed_requests:ratio_rate5m",
+    "sum by (job) (rate(rag_shed_requests_total[5m]))\n/\n"
+    "sum by (job) (rate(rag_requests_total[5m]))",
+)
+
+RETRY_STORM = Alert(
+    name="RetryStorm",
+    condition=Threshold(
+        RETRIES_PER_REQUEST.record, Comparison.ABOVE, RETRIES_PER_REQUEST_MAX, Unit.RATIO
+    ),
+    for_=RETRY_STORM_FOR,
+    severity=Severity.WARNING,
+    summary="RAG dependency calls are retried more often than a retry budget allows",
+    description=(
+        "Over the last 5 minutes, {{ $labels.job }} made retries to its dependencies (LLM,"
+        " vector store) amounting to too large a share of its requests: the retries multiply"
+        " the load on a dependency that is already failing."
+    ),
+    fixture=RatioFixture(
+        numerator=f'rag_retries_total{{{APP_LABELS}, service="llm"}}',
+        denominator=f"rag_requests_total{{{APP_LABELS}}}",
+        scale=1.0,
+        window="5m",
+        result_labels=f'job="{APP_JOB}"',
+    ),
+)
+
+SUSTAINED_FALLBACK = Alert(
+    name="SustainedFallback",
+    condition=Threshold(
+        DEGRADED_ANSWERS_SHARE.record, Comparison.ABOVE, DEGRADED_ANSWERS_MAX_SHARE, Unit.RATIO
+    ),
+    for_=SUSTAINED_FALLBACK_FOR,
+    severity=Severity.WARNING,
+    summary="Many RAG answers have come from degraded fallback levels for a sustained time",
+    description=(
+        "For a sustained time, a large share of the answers {{ $labels.job }} gave came from a"
+        " degraded fallback level (secondary model, stale cache, extractive) instead of the"
+        " primary model or the fresh cache: users get answers, but worse ones."
+    ),
+    fixture=ShareFixture(
+        part=f'rag_answers_total{{{APP_LABELS}, level="{DEGRADED_LEVELS[0]}"}}',
+        rest=f'rag_answers_total{{{APP_LABELS}, level="primary"}}',
+        window="5m",
+        result_labels=f'job="{APP_JOB}"',
+    ),
+)
+
+LOAD_SHEDDING = Alert(
+    name="LoadShedding",
+    condition=Threshold(
+        SHED_REQUESTS_SHARE.record, Comparison.ABOVE, SHED_REQUESTS_MAX_SHARE, Unit.RATIO
+    ),
+    for_=LOAD_SHEDDING_FOR,
+    severity=Severity.WARNING,
+    summary="The RAG app is refusing requests because it is at capacity",
+    description=(
+        "Over the last 5 minutes, admission control on {{ $labels.job }} shed requests (503"
+        " overloaded): more LLM work arrives than its in-flight limit and wait queue hold."
+        " Shed requests count as errors."
+    ),
+    fixture=RatioFixture(
+        numerator=f"rag_shed_requests_total{{{APP_LABELS}}}",
+        denominator=f"rag_requests_total{{{APP_LABELS}}}",
+        scale=1.0,
+        window="5m",
+        result_labels=f'job="{APP_JOB}"',
     ),
 )
 
@@ -286,6 +416,13 @@ ALERTS = RuleGroup(
         CIRCUIT_BREAKER_OPEN,
         RAG_APP_DOWN,
     ),
+)
+
+RESILIENCE = RuleGroup(
+    name="rag-resilience",
+    file="rag_resilience.yml",
+    recording=(RETRIES_PER_REQUEST, DEGRADED_ANSWERS_SHARE, SHED_REQUESTS_SHARE),
+    alerts=(RETRY_STORM, SUSTAINED_FALLBACK, LOAD_SHEDDING),
 )
 
 SLO = RuleGroup(
@@ -388,11 +525,12 @@ DASHBOARD = Dashboard(
         Panel(
             8,
             "Requests per Second",
-            "Query requests per second, and failed ones.",
+            "Query requests per second, failed ones, and those shed by admission control.",
             "reqps",
             (
                 PanelQuery("sum(rate(rag_requests_total[5m]))", "requests/s"),
                 PanelQuery("sum(rate(rag_errors_total[5m]))", "errors/s"),
+                PanelQuery("sum(rate(rag_shed_requests_total[5m]))", "shed/s (errors too)"),
             ),
             min=0,
         ),
@@ -412,8 +550,9 @@ DASHBOARD = Dashboard(
         ),
         Panel(
             10,
-            "Circuit Breaker State (1 = open)",
-            "One line per dependency: 1 while its circuit breaker is open.",
+            "Circuit Breaker State (1 = open / half-open)",
+            "One line per dependency and state: 1 while its circuit breaker is open or"
+            " half-open; CircuitBreakerOpen fires when either lasts.",
             "short",
             (
                 PanelQuery(
@@ -452,6 +591,99 @@ DASHBOARD = Dashboard(
             threshold_alerts=_BURN_NAMES,
             min=0,
         ),
+        Panel(
+            13,
+            "Retries per Second by Service",
+            "Retry attempts per dependency (first attempts not counted), and retries the"
+            " retry budget refused.",
+            "reqps",
+            (
+                PanelQuery("sum by (service) (rate(rag_retries_total[5m]))", "{{service}} retries"),
+                PanelQuery(
+                    "sum by (service) (rate(rag_retry_budget_exhausted_total[5m]))",
+                    "{{service}} refused (budget spent)",
+                ),
+            ),
+            min=0,
+        ),
+        Panel(
+            14,
+            "Retries per Request",
+            "Retries of all dependencies per query request: the extra load retries add.",
+            "percentunit",
+            (PanelQuery(RETRIES_PER_REQUEST.record, "retries per request"),),
+            threshold_alerts=(RETRY_STORM.name,),
+            min=0,
+        ),
+        Panel(
+            15,
+            "Answers by Fallback Level (share)",
+            "Which level answered: cache and primary are full answers; secondary, stale_cache"
+            " and extractive are degraded ones (answers all the same, not errors).",
+            "percentunit",
+            (
+                PanelQuery(
+                    "sum by (level) (rate(rag_answers_total[5m]))\n/ ignoring (level) group_left"
+                    "\nsum (rate(rag_answers_total[5m]))",
+                    "{{level}}",
+                ),
+            ),
+            min=0,
+            max=1,
+            stacked=True,
+        ),
+        Panel(
+            16,
+            "Degraded Answers (share)",
+            "Share of answers from the degraded levels; SustainedFallback fires when it stays"
+            " above the line.",
+            "percentunit",
+            (PanelQuery(DEGRADED_ANSWERS_SHARE.record, "degraded share"),),
+            threshold_alerts=(SUSTAINED_FALLBACK.name,),
+            min=0,
+        ),
+        Panel(
+            17,
+            "LLM Admission: In Flight and Queued",
+            "LLM calls in progress and requests waiting for a slot; when both are full,"
+            " requests are shed.",
+            "short",
+            (
+                PanelQuery("sum(rag_llm_inflight)", "in flight"),
+                PanelQuery("sum(rag_llm_queue_depth)", "queued"),
+            ),
+            min=0,
+        ),
+        Panel(
+            18,
+            "Shed Requests (share)",
+            "Share of query requests refused by admission control (503 overloaded).",
+            "percentunit",
+            (PanelQuery(SHED_REQUESTS_SHARE.record, "shed share"),),
+            threshold_alerts=(LOAD_SHEDDING.name,),
+            min=0,
+        ),
+        Panel(
+            19,
+            "Client-Side Pacing",
+            "LLM calls per second that waited for the pacer, and how many wait on average"
+            " (seconds waited per second, by Little's law).",
+            "short",
+            (
+                PanelQuery("sum(rate(rag_paced_calls_total[5m]))", "paced calls/s"),
+                PanelQuery("sum(rate(rag_pacing_wait_seconds_total[5m]))", "calls waiting"),
+            ),
+            min=0,
+        ),
+        Panel(
+            20,
+            "Resilience Mechanisms in Effect",
+            "1 per mechanism in effect (master switch and its own switch on), stacked.",
+            "short",
+            (PanelQuery("max by (mechanism) (rag_resilience_enabled)", "{{mechanism}}"),),
+            min=0,
+            stacked=True,
+        ),
     ),
 )
 
@@ -480,7 +712,7 @@ SCRAPING = Scraping(
 
 SPEC = Spec(
     scraping=SCRAPING,
-    rule_groups=(RECORDING, ALERTS, SLO, META),
+    rule_groups=(RECORDING, ALERTS, RESILIENCE, SLO, META),
     slo=AVAILABILITY,
     dashboard=DASHBOARD,
     routing=ROUTING,

@@ -29,7 +29,9 @@ def cache_key(question: str, top_k: int) -> CacheKey:
 class ResponseCache(Generic[V]):
     """At most ``max_size`` entries, each valid for ``ttl_seconds``; thread-safe.
 
-    ``max_size`` 0 disables the cache (every lookup misses, nothing is stored).
+    ``max_size`` 0 disables the cache (every lookup misses, nothing is stored). An
+    expired entry is not served by ``get`` but stays (until the LRU bound evicts it)
+    so that ``get_stale`` can serve it when the model fails (stale-if-error).
     """
 
     def __init__(
@@ -55,10 +57,20 @@ class ResponseCache(Generic[V]):
                 return None
             expires_at, value = entry
             if self._clock() >= expires_at:
-                del self._entries[key]
                 return None
             self._entries.move_to_end(key)
             return value
+
+    def get_stale(self, key: CacheKey, stale_window_seconds: float) -> V | None:
+        """The value under ``key`` if it expired less than ``stale_window_seconds`` ago.
+
+        A live entry is returned too (it raced in since ``get`` missed).
+        """
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or self._clock() >= entry[0] + stale_window_seconds:
+                return None
+            return entry[1]
 
     def put(self, key: CacheKey, value: V) -> None:
         """Store ``value``, evicting the least recently used entries beyond ``max_size``."""

@@ -2,16 +2,23 @@
 
 The defaults come from the settings (``RAG_FAULT_*``); the admin endpoint changes them at
 run time. Random decisions use the ``random.Random`` the injector is given, so a seeded
-one makes every decision reproducible.
+one makes every decision reproducible. Two faults are windows in time rather than rates:
+a provider outage and a latency spike, each lasting a given number of seconds from the
+moment it is set, measured on the app's clock. Every LLM fault hits the primary model
+only: the secondary model is another provider.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import threading
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from sample_rag_app.clock import Clock, SystemClock
+from sample_rag_app.pipeline.partial import partial_model
 
 LLMFault = Literal["rate_limited", "llm_timeout", "llm_error"]
 
@@ -41,48 +48,125 @@ class FaultConfig(BaseModel):
     )
 
 
-class FaultUpdate(BaseModel):
-    """A partial change of the faults: only the fields given are changed.
+class FaultWindows(BaseModel):
+    """Faults that start when set and last a while (admin API only, no setting)."""
 
-    Strict: an operator's "0.5" or "yes" is refused rather than guessed at.
-    """
+    llm_outage_seconds: float = Field(
+        gt=0,
+        le=3600,
+        description="From now on, every primary LLM call fails (provider 5xx, llm_error) "
+        "for this many seconds.",
+    )
+    latency_spike_seconds: float = Field(
+        ge=0,
+        le=60,
+        description="Extra seconds per primary LLM call during the spike (set together "
+        "with latency_spike_duration_seconds).",
+    )
+    latency_spike_duration_seconds: float = Field(
+        gt=0, le=3600, description="How long the latency spike lasts from now, in seconds."
+    )
 
-    model_config = ConfigDict(extra="forbid", strict=True)
 
-    llm_error_rate: float | None = Field(None, ge=0, le=1)
-    llm_timeout_rate: float | None = Field(None, ge=0, le=1)
-    rate_limit_error_rate: float | None = Field(None, ge=0, le=1)
-    added_latency_seconds: float | None = Field(None, ge=0, le=60)
-    vector_store_down: bool | None = None
-    rate_limit_consumed_percent: float | None = Field(None, ge=0, le=100)
+class FaultStatus(FaultConfig):
+    """The faults in force, with what is left of the outage and the latency spike."""
+
+    llm_outage_remaining_seconds: float = Field(
+        0.0, description="Seconds left of the provider outage (0: none)."
+    )
+    latency_spike_seconds: float = Field(
+        0.0, description="Extra seconds per primary LLM call now (0: no spike)."
+    )
+    latency_spike_remaining_seconds: float = Field(
+        0.0, description="Seconds left of the latency spike (0: none)."
+    )
+
+
+class _ChangeableFaults(FaultConfig, FaultWindows):
+    """Every field a PUT may change: the rates and switches, and the windows."""
+
+
+if TYPE_CHECKING:
+    FaultUpdate = BaseModel
+else:
+    FaultUpdate = partial_model(
+        _ChangeableFaults,
+        "FaultUpdate",
+        "A partial change of the faults: only the fields given are changed.",
+    )
 
 
 class FaultInjector:
     """Holds the current faults and draws the random ones; thread-safe."""
 
-    def __init__(self, defaults: FaultConfig, rng: random.Random) -> None:
+    def __init__(
+        self, defaults: FaultConfig, rng: random.Random, clock: Clock | None = None
+    ) -> None:
         self._defaults = defaults
         self._config = defaults
         self._rng = rng
+        self._clock = clock or SystemClock()
         self._lock = threading.Lock()
+        self._outage_until = -math.inf
+        self._spike_until = -math.inf
+        self._spike_seconds = 0.0
 
     @property
     def config(self) -> FaultConfig:
         """The faults currently in force."""
         return self._config
 
-    def update(self, change: FaultUpdate) -> FaultConfig:
-        """Apply the fields set in ``change`` and return the new configuration."""
-        with self._lock:
-            merged = self._config.model_dump() | change.model_dump(exclude_none=True)
-            self._config = FaultConfig.model_validate(merged)
-            return self._config
+    def status(self) -> FaultStatus:
+        """The faults in force and the time left of the outage and the latency spike."""
+        now = self._clock.now()
+        spike_left = max(0.0, self._spike_until - now)
+        return FaultStatus(
+            **self._config.model_dump(),
+            llm_outage_remaining_seconds=round(max(0.0, self._outage_until - now), 3),
+            latency_spike_seconds=self._spike_seconds if spike_left > 0 else 0.0,
+            latency_spike_remaining_seconds=round(spike_left, 3),
+        )
 
-    def reset(self) -> FaultConfig:
-        """Go back to the configured defaults."""
+    def update(self, change: BaseModel) -> FaultStatus:
+        """Apply the fields set in ``change`` (a FaultUpdate); return the new status.
+
+        Raises ValueError when a latency spike lacks its size or its duration.
+        """
+        values = change.model_dump(exclude_none=True)
+        outage = values.pop("llm_outage_seconds", None)
+        spike = values.pop("latency_spike_seconds", None)
+        duration = values.pop("latency_spike_duration_seconds", None)
+        if (spike is None) != (duration is None):
+            raise ValueError(
+                "latency_spike_seconds and latency_spike_duration_seconds must be set together"
+            )
+        with self._lock:
+            self._config = FaultConfig.model_validate(self._config.model_dump() | values)
+            now = self._clock.now()
+            if outage is not None:
+                self._outage_until = now + outage
+            if spike is not None and duration is not None:
+                self._spike_seconds, self._spike_until = spike, now + duration
+        return self.status()
+
+    def reset(self) -> FaultStatus:
+        """Go back to the configured defaults; end the outage and the latency spike."""
         with self._lock:
             self._config = self._defaults
-            return self._config
+            self._outage_until = self._spike_until = -math.inf
+            self._spike_seconds = 0.0
+        return self.status()
+
+    def primary_outage(self) -> bool:
+        """True while an injected provider outage lasts."""
+        return self._clock.now() < self._outage_until
+
+    def primary_added_latency(self) -> float:
+        """Seconds added to a primary LLM call now: the added latency plus any spike."""
+        extra = self._config.added_latency_seconds
+        if self._clock.now() < self._spike_until:
+            extra += self._spike_seconds
+        return extra
 
     def draw_llm_fault(self) -> LLMFault | None:
         """Decide with one random draw whether this LLM call fails, and how.

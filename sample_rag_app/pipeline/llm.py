@@ -2,7 +2,9 @@
 
 ``SimulatedLLM`` (the default) writes the answer from the retrieved passages, counts
 tokens, sleeps a lognormal latency and obeys the provider rate limit, so it behaves
-like a real provider under load without a network or an API key.
+like a real provider under load without a network or an API key; a latency (added
+latency included) longer than the call's timeout is a timeout. The fallback's secondary
+model is a ``SimulatedLLM`` too, with its own name, latency and error rate.
 ``OpenAICompatibleLLM`` calls ``/v1/chat/completions`` of a real endpoint; it is used
 only when both an API key and a base URL are configured.
 """
@@ -12,13 +14,13 @@ from __future__ import annotations
 import math
 import random
 import re
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import requests
 
+from sample_rag_app.clock import Clock, SystemClock
 from sample_rag_app.pipeline.corpus import Passage
 from sample_rag_app.pipeline.errors import LLMError, LLMTimeoutError, RateLimitError
 from sample_rag_app.pipeline.ratelimit import SlidingWindowRateLimiter
@@ -51,6 +53,7 @@ PRICE_TABLE: dict[str, ModelPrice] = {
     "gpt-4o-mini": ModelPrice(0.00015, 0.0006),
     "gpt-4o": ModelPrice(0.0025, 0.01),
     "gpt-4.1-mini": ModelPrice(0.0004, 0.0016),
+    "gpt-4.1-nano": ModelPrice(0.0001, 0.0004),
     "gpt-4.1": ModelPrice(0.002, 0.008),
     "gpt-3.5-turbo": ModelPrice(0.0005, 0.0015),
 }
@@ -66,6 +69,19 @@ def cost_usd(model: str, prompt_tokens: int, completion_tokens: int) -> float:
     ) / 1000.0
 
 
+def _cited_leads(passages: Sequence[Passage]) -> str:
+    parts = []
+    for number, passage in enumerate(passages[:3], 1):
+        lead = _SENTENCE_END.split(passage.text.strip(), maxsplit=1)[0]
+        parts.append(f"{lead} [{number}]")
+    return " ".join(parts)
+
+
+def extractive_answer(passages: Sequence[Passage]) -> str:
+    """The last fallback: no model, just the lead sentences of the best passages, cited."""
+    return "No model could answer; the most relevant passages say: " + _cited_leads(passages)
+
+
 def build_context(passages: Sequence[Passage]) -> str:
     """The numbered context block of the prompt."""
     return "\n\n".join(f"[{i}] {p.title}\n{p.text}" for i, p in enumerate(passages, 1))
@@ -74,6 +90,11 @@ def build_context(passages: Sequence[Passage]) -> str:
 def build_user_prompt(question: str, passages: Sequence[Passage]) -> str:
     """The user message: the context passages, then the question."""
     return f"Context:\n{build_context(passages)}\n\nQuestion: {question}\nAnswer:"
+
+
+def estimate_prompt_tokens(question: str, passages: Sequence[Passage]) -> int:
+    """Tokens of the system and user messages: what the rate limiter counts up front."""
+    return count_tokens(SYSTEM_PROMPT) + count_tokens(build_user_prompt(question, passages))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +120,19 @@ class LLMProvider(Protocol):
         """The model name: the ``model`` label of the cost and token metrics."""
         ...
 
-    def complete(self, question: str, passages: Sequence[Passage]) -> Completion:
-        """Answer ``question`` from ``passages``; raise an LLM/RateLimit/Timeout error."""
+    def complete(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        *,
+        timeout_seconds: float,
+        added_latency_seconds: float = 0.0,
+    ) -> Completion:
+        """Answer ``question`` from ``passages`` within ``timeout_seconds``.
+
+        ``added_latency_seconds`` (an injected fault) delays the answer. Raises an LLM,
+        RateLimit or LLMTimeout error.
+        """
         ...
 
     def headroom_percent(self) -> float:
@@ -122,8 +154,8 @@ class SimulatedLLM:
         latency_median_seconds: float = 0.18,
         latency_sigma: float = 0.35,
         latency_max_seconds: float = 3.0,
-        timeout_seconds: float = 5.0,
-        sleep: Callable[[float], None] = time.sleep,
+        error_rate: float = 0.0,
+        clock: Clock | None = None,
     ) -> None:
         self._model = model
         self._limiter = limiter
@@ -131,8 +163,8 @@ class SimulatedLLM:
         self._median = latency_median_seconds
         self._sigma = latency_sigma
         self._max = latency_max_seconds
-        self._timeout = timeout_seconds
-        self._sleep = sleep
+        self._error_rate = error_rate
+        self._clock = clock or SystemClock()
 
     @property
     def model(self) -> str:
@@ -152,24 +184,26 @@ class SimulatedLLM:
         """A deterministic extractive answer: the lead sentence of the best passages, cited."""
         if not passages:
             return "I do not know: the knowledge base has nothing on this question."
-        parts = []
-        for number, passage in enumerate(passages[:3], 1):
-            lead = _SENTENCE_END.split(passage.text.strip(), maxsplit=1)[0]
-            parts.append(f"{lead} [{number}]")
         titles = ", ".join(p.title for p in passages[:3])
-        return f"From the context ({titles}): " + " ".join(parts)
+        return f"From the context ({titles}): " + _cited_leads(passages)
 
-    def complete(self, question: str, passages: Sequence[Passage]) -> Completion:
-        prompt_tokens = count_tokens(SYSTEM_PROMPT) + count_tokens(
-            build_user_prompt(question, passages)
-        )
+    def complete(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        *,
+        timeout_seconds: float,
+        added_latency_seconds: float = 0.0,
+    ) -> Completion:
+        prompt_tokens = estimate_prompt_tokens(question, passages)
         self._limiter.acquire(prompt_tokens)
-        latency = self._latency()
-        if latency > self._timeout:
-            self._sleep(self._timeout)
-            raise LLMTimeoutError(f"the model did not answer within {self._timeout:g} s")
-        if latency > 0:
-            self._sleep(latency)
+        if self._error_rate > 0 and self._rng.random() < self._error_rate:
+            raise LLMError(f"{self._model} answered HTTP 500 (simulated error rate)")
+        latency = self._latency() + added_latency_seconds
+        if latency > timeout_seconds:
+            self._clock.sleep(timeout_seconds)
+            raise LLMTimeoutError(f"the model did not answer within {timeout_seconds:g} s")
+        self._clock.sleep(latency)
         text = self.compose_answer(question, passages)
         completion_tokens = count_tokens(text)
         self._limiter.add_tokens(completion_tokens)
@@ -192,9 +226,9 @@ class OpenAICompatibleLLM:
         api_key: str,
         model: str,
         limiter: SlidingWindowRateLimiter,
-        timeout_seconds: float = 5.0,
         session: requests.Session | None = None,
         max_completion_tokens: int = 400,
+        clock: Clock | None = None,
     ) -> None:
         base = base_url.rstrip("/")
         self.url = (
@@ -203,9 +237,9 @@ class OpenAICompatibleLLM:
         self._api_key = api_key
         self._model = model
         self._limiter = limiter
-        self._timeout = timeout_seconds
         self._session = session or requests.Session()
         self._max_tokens = max_completion_tokens
+        self._clock = clock or SystemClock()
 
     @property
     def model(self) -> str:
@@ -214,10 +248,22 @@ class OpenAICompatibleLLM:
     def headroom_percent(self) -> float:
         return self._limiter.headroom_percent()
 
-    def complete(self, question: str, passages: Sequence[Passage]) -> Completion:
+    def complete(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        *,
+        timeout_seconds: float,
+        added_latency_seconds: float = 0.0,
+    ) -> Completion:
         user = build_user_prompt(question, passages)
-        estimated_prompt_tokens = count_tokens(SYSTEM_PROMPT) + count_tokens(user)
+        estimated_prompt_tokens = estimate_prompt_tokens(question, passages)
         self._limiter.acquire(estimated_prompt_tokens)
+        if added_latency_seconds >= timeout_seconds:
+            self._clock.sleep(timeout_seconds)
+            raise LLMTimeoutError(f"the model did not answer within {timeout_seconds:g} s")
+        self._clock.sleep(added_latency_seconds)
+        timeout = timeout_seconds - added_latency_seconds
         payload = {
             "model": self._model,
             "messages": [
@@ -232,10 +278,10 @@ class OpenAICompatibleLLM:
                 self.url,
                 json=payload,
                 headers={"Authorization": f"Bearer {self._api_key}"},
-                timeout=self._timeout,
+                timeout=timeout,
             )
         except requests.Timeout as exc:
-            raise LLMTimeoutError(f"the model did not answer within {self._timeout:g} s") from exc
+            raise LLMTimeoutError(f"the model did not answer within {timeout_seconds:g} s") from exc
         except requests.RequestException as exc:
             raise LLMError(f"cannot reach the model endpoint: {type(exc).__name__}") from exc
         if response.status_code == 429:
@@ -244,7 +290,10 @@ class OpenAICompatibleLLM:
                 "the provider rejected the call (429)", retry_after_seconds=retry_after
             )
         if response.status_code >= 400:
-            raise LLMError(f"the model endpoint answered HTTP {response.status_code}")
+            raise LLMError(
+                f"the model endpoint answered HTTP {response.status_code}",
+                retryable=response.status_code >= 500,
+            )
         try:
             body: Any = response.json()
             text = str(body["choices"][0]["message"]["content"] or "")

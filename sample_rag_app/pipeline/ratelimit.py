@@ -71,6 +71,30 @@ class SlidingWindowRateLimiter:
             self._requests += 1
             self._tokens += tokens
 
+    def seconds_until_admitted(self, tokens: int, share: float) -> float:
+        """How long until a call of ``tokens`` tokens fits in ``share`` (0..1) of our budget.
+
+        0 when it fits now. The client-side pacer waits this long instead of being
+        rejected: a real client reads the same numbers from the provider's rate-limit
+        headers. A call larger than the whole budget never fits: the answer is then the
+        time until the window is empty.
+        """
+        with self._lock:
+            now = self._clock()
+            self._prune(now)
+            ours = (1.0 - self._consumed_elsewhere()) * share + 1e-9
+            request_cap = self.requests_per_window * ours
+            token_cap = self.tokens_per_window * ours
+            requests, used_tokens = self._requests, self._tokens
+            if requests + 1 <= request_cap and used_tokens + tokens <= token_cap:
+                return 0.0
+            for at, event_requests, event_tokens in self._events:
+                requests -= event_requests
+                used_tokens -= event_tokens
+                if requests + 1 <= request_cap and used_tokens + tokens <= token_cap:
+                    return max(0.0, at + self.window_seconds - now)
+            return self._events[-1][0] + self.window_seconds - now if self._events else 0.0
+
     def add_tokens(self, tokens: int) -> None:
         """Count tokens used after admission (the completion), without a limit check."""
         if tokens <= 0:

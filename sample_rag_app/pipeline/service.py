@@ -3,20 +3,29 @@
 The pipeline knows nothing about HTTP, Prometheus or log formats. It reports what
 happens through the ``PipelineTelemetry`` it is given (``sample_rag_app.telemetry``
 turns those calls into metrics and log lines; ``NullTelemetry`` ignores them).
+
+Its dependency calls (vector search, LLM) go through the resilience layer
+(``sample_rag_app.pipeline.resilience``), a pass-through while resilience is off. When
+the primary model fails and the fallback is on, the chain is: the secondary model,
+then a stale cached answer, then an extractive answer from the retrieved passages; a
+failed vector search falls back to a stale cached answer. Each answer says its level
+(``errors.ANSWER_LEVELS``); what counts as an error is defined in ``errors``.
 """
 
 from __future__ import annotations
 
 import random
-import time
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sample_rag_app.pipeline.cache import ResponseCache, cache_key
+from sample_rag_app.clock import Clock, SystemClock
+from sample_rag_app.pipeline.cache import CacheKey, ResponseCache, cache_key
 from sample_rag_app.pipeline.corpus import Passage, load_corpus
-from sample_rag_app.pipeline.embedder import HashingEmbedder
+from sample_rag_app.pipeline.embedder import HashingEmbedder, Vector
 from sample_rag_app.pipeline.errors import (
+    DEGRADED_LEVELS,
+    AnswerLevel,
     ErrorType,
     InternalPipelineError,
     LLMError,
@@ -33,9 +42,18 @@ from sample_rag_app.pipeline.llm import (
     OpenAICompatibleLLM,
     SimulatedLLM,
     cost_usd,
+    estimate_prompt_tokens,
+    extractive_answer,
 )
 from sample_rag_app.pipeline.ratelimit import SlidingWindowRateLimiter
-from sample_rag_app.pipeline.vector_store import InMemoryVectorStore
+from sample_rag_app.pipeline.resilience.config import Mechanism
+from sample_rag_app.pipeline.resilience.layer import RequestBudget, ResilienceLayer
+from sample_rag_app.pipeline.resilience.ports import (
+    BreakerState,
+    Dependency,
+    ResilienceTelemetry,
+)
+from sample_rag_app.pipeline.vector_store import InMemoryVectorStore, SearchResult
 from sample_rag_app.settings import Settings
 
 
@@ -58,6 +76,12 @@ class Answer:
     cached: bool
     cost_usd: float
     model: str
+    level: AnswerLevel
+
+    @property
+    def degraded(self) -> bool:
+        """True when a fallback answered (secondary model, stale cache, extractive)."""
+        return self.level in DEGRADED_LEVELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +91,7 @@ class _CachedAnswer:
     model: str
 
 
-class PipelineTelemetry(Protocol):
+class PipelineTelemetry(ResilienceTelemetry, Protocol):
     """What the pipeline reports, in the order it happens. Durations are in seconds."""
 
     def query_received(self, *, question: str, top_k: int) -> None:
@@ -93,13 +117,18 @@ class PipelineTelemetry(Protocol):
         completion_tokens: int,
         cost_usd: float,
     ) -> None:
-        """The model answered."""
+        """A model answered; ``model`` is the configured name of the one that did."""
 
     def stage_failed(self, *, stage: Stage, seconds: float) -> None:
         """A stage raised after running for ``seconds``."""
 
-    def query_succeeded(self, *, seconds: float, correlation_id: str, cached: bool) -> None:
-        """The query produced an answer."""
+    def fallback_used(self, *, level: AnswerLevel, error_type: ErrorType) -> None:
+        """A fallback level answered after the level above failed with ``error_type``."""
+
+    def query_succeeded(
+        self, *, seconds: float, correlation_id: str, cached: bool, level: AnswerLevel
+    ) -> None:
+        """The query produced an answer at ``level``."""
 
     def query_failed(
         self, *, seconds: float, correlation_id: str, error_type: ErrorType, stage: Stage
@@ -138,13 +167,59 @@ class NullTelemetry:
     def stage_failed(self, *, stage: Stage, seconds: float) -> None:
         pass
 
-    def query_succeeded(self, *, seconds: float, correlation_id: str, cached: bool) -> None:
+    def fallback_used(self, *, level: AnswerLevel, error_type: ErrorType) -> None:
+        pass
+
+    def query_succeeded(
+        self, *, seconds: float, correlation_id: str, cached: bool, level: AnswerLevel
+    ) -> None:
         pass
 
     def query_failed(
         self, *, seconds: float, correlation_id: str, error_type: ErrorType, stage: Stage
     ) -> None:
         pass
+
+    def retry_scheduled(
+        self, *, service: Dependency, attempt: int, wait_seconds: float, error_type: ErrorType
+    ) -> None:
+        pass
+
+    def retry_budget_exhausted(self, *, service: Dependency) -> None:
+        pass
+
+    def circuit_state_changed(
+        self,
+        *,
+        service: Dependency,
+        previous: BreakerState,
+        state: BreakerState,
+        correlation_id: str,
+    ) -> None:
+        pass
+
+    def admission_changed(self, *, inflight: int, queued: int) -> None:
+        pass
+
+    def request_shed(self) -> None:
+        pass
+
+    def llm_call_paced(self, *, seconds: float) -> None:
+        pass
+
+    def resilience_configured(self, *, in_effect: Mapping[Mechanism, bool]) -> None:
+        pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Generated:
+    """What the LLM stage produced: a model's completion, or a fallback's text."""
+
+    level: AnswerLevel
+    text: str
+    model: str
+    completion: Completion | None = None
+    sources: tuple[Source, ...] | None = None
 
 
 class RagPipeline:
@@ -157,23 +232,23 @@ class RagPipeline:
         embedder: HashingEmbedder,
         store: InMemoryVectorStore,
         llm: LLMProvider,
+        secondary_llm: LLMProvider,
         cache: ResponseCache[_CachedAnswer],
         faults: FaultInjector,
+        resilience: ResilienceLayer,
         telemetry: PipelineTelemetry,
-        llm_timeout_seconds: float = 5.0,
-        clock: Callable[[], float] = time.perf_counter,
-        sleep: Callable[[float], None] = time.sleep,
+        clock: Clock,
     ) -> None:
         self.passages = passages
         self.embedder = embedder
         self.store = store
         self.llm = llm
+        self.secondary_llm = secondary_llm
         self.cache = cache
         self.faults = faults
+        self.resilience = resilience
         self.telemetry = telemetry
-        self._llm_timeout = llm_timeout_seconds
         self._clock = clock
-        self._sleep = sleep
 
     @classmethod
     def from_settings(
@@ -182,12 +257,11 @@ class RagPipeline:
         telemetry: PipelineTelemetry,
         *,
         rng: random.Random | None = None,
-        clock: Callable[[], float] = time.perf_counter,
-        sleep: Callable[[float], None] = time.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
     ) -> RagPipeline:
         """Build every component from the settings (the corpus is read, not yet embedded)."""
         rng = rng or random.Random(settings.random_seed)
+        clock = clock or SystemClock()
         embedder = HashingEmbedder(settings.embedding_dimensions)
         faults = FaultInjector(
             FaultConfig(
@@ -199,11 +273,12 @@ class RagPipeline:
                 rate_limit_consumed_percent=settings.fault_rate_limit_consumed_percent,
             ),
             rng,
+            clock,
         )
         limiter = SlidingWindowRateLimiter(
             settings.rate_limit_requests_per_minute,
             settings.rate_limit_tokens_per_minute,
-            clock=monotonic,
+            clock=clock.now,
             consumed_elsewhere=lambda: faults.config.rate_limit_consumed_percent / 100,
         )
         llm: LLMProvider
@@ -215,7 +290,7 @@ class RagPipeline:
                 api_key=settings.openai_api_key.get_secret_value(),
                 model=settings.llm_model,
                 limiter=limiter,
-                timeout_seconds=settings.llm_timeout_seconds,
+                clock=clock,
             )
         else:
             llm = SimulatedLLM(
@@ -225,22 +300,44 @@ class RagPipeline:
                 latency_median_seconds=settings.simulated_latency_median_seconds,
                 latency_sigma=settings.simulated_latency_sigma,
                 latency_max_seconds=settings.simulated_latency_max_seconds,
-                timeout_seconds=settings.llm_timeout_seconds,
-                sleep=sleep,
+                clock=clock,
             )
+        secondary_llm = SimulatedLLM(
+            model=settings.resilience_secondary_model,
+            # Another provider: its own limits, which no other client of ours uses.
+            limiter=SlidingWindowRateLimiter(
+                settings.rate_limit_requests_per_minute,
+                settings.rate_limit_tokens_per_minute,
+                clock=clock.now,
+            ),
+            rng=rng,
+            latency_median_seconds=settings.resilience_secondary_latency_median_seconds,
+            latency_sigma=settings.simulated_latency_sigma,
+            latency_max_seconds=settings.simulated_latency_max_seconds,
+            error_rate=settings.resilience_secondary_error_rate,
+            clock=clock,
+        )
+        resilience = ResilienceLayer(
+            settings.resilience,
+            clock=clock,
+            rng=rng,
+            telemetry=telemetry,
+            limiter=limiter,
+            llm_timeout_seconds=settings.llm_timeout_seconds,
+        )
         return cls(
             passages=load_corpus(settings.corpus_path),
             embedder=embedder,
             store=InMemoryVectorStore(embedder),
             llm=llm,
+            secondary_llm=secondary_llm,
             cache=ResponseCache(
-                settings.cache_max_size, settings.cache_ttl_seconds, clock=monotonic
+                settings.cache_max_size, settings.cache_ttl_seconds, clock=clock.now
             ),
             faults=faults,
+            resilience=resilience,
             telemetry=telemetry,
-            llm_timeout_seconds=settings.llm_timeout_seconds,
             clock=clock,
-            sleep=sleep,
         )
 
     @property
@@ -255,30 +352,39 @@ class RagPipeline:
     def answer(self, question: str, top_k: int, correlation_id: str) -> Answer:
         """Answer ``question`` from the ``top_k`` best passages, or raise a PipelineError."""
         telemetry = self.telemetry
-        start = self._clock()
+        clock = self._clock
+        start = clock.now()
+        budget = self.resilience.begin(correlation_id, start)
         telemetry.query_received(question=question, top_k=top_k)
         stage: Stage = "cache"
+        stage_start = start
         try:
             key = cache_key(question, top_k)
             hit = self.cache.get(key)
             telemetry.cache_lookup(hit=hit is not None)
             if hit is not None:
-                telemetry.query_succeeded(
-                    seconds=self._clock() - start, correlation_id=correlation_id, cached=True
+                return self._answered(
+                    start, budget, _Generated("cache", hit.answer, hit.model, sources=hit.sources)
                 )
-                return Answer(hit.answer, hit.sources, correlation_id, True, 0.0, hit.model)
 
             stage = "embedding"
-            stage_start = self._clock()
+            stage_start = clock.now()
             vector = self.embedder.embed(question)
-            now = self._clock()
+            now = clock.now()
             telemetry.embedding_generated(seconds=now - stage_start, dimensions=len(vector))
 
             stage, stage_start = "vector_search", now
-            if self.faults.config.vector_store_down:
-                raise VectorStoreUnavailableError("the vector store is down (injected fault)")
-            results = self.store.search(vector, top_k)
-            now = self._clock()
+            try:
+                results = self.resilience.call(
+                    "vector_store", lambda: self._search(vector, top_k), budget, budget.deadline
+                )
+            except PipelineError as search_error:
+                stale = self._stale(key, budget, search_error)
+                if stale is None:
+                    raise self.resilience.final_error(search_error, budget) from search_error
+                telemetry.stage_failed(stage=stage, seconds=clock.now() - stage_start)
+                return self._answered(start, budget, stale)
+            now = clock.now()
             telemetry.vector_search_completed(
                 seconds=now - stage_start,
                 results_count=len(results),
@@ -286,23 +392,29 @@ class RagPipeline:
             )
 
             stage, stage_start = "llm", now
-            completion = self._call_llm(question, [r.passage for r in results])
-            cost = cost_usd(
-                completion.model, completion.prompt_tokens, completion.completion_tokens
+            sources = tuple(
+                Source(r.passage.id, r.passage.title, round(r.score, 6)) for r in results
             )
-            now = self._clock()
-            telemetry.llm_call_completed(
-                seconds=now - stage_start,
-                model=completion.model,
-                prompt_tokens=completion.prompt_tokens,
-                completion_tokens=completion.completion_tokens,
-                cost_usd=cost,
-            )
+            generated = self._generate(question, [r.passage for r in results], key, budget)
+            now = clock.now()
+            completion = generated.completion
+            if completion is None:
+                telemetry.stage_failed(stage=stage, seconds=now - stage_start)
+            else:
+                telemetry.llm_call_completed(
+                    seconds=now - stage_start,
+                    model=generated.model,
+                    prompt_tokens=completion.prompt_tokens,
+                    completion_tokens=completion.completion_tokens,
+                    cost_usd=cost_usd(
+                        generated.model, completion.prompt_tokens, completion.completion_tokens
+                    ),
+                )
         except Exception as exc:
             error = exc if isinstance(exc, PipelineError) else None
             if error is None:
                 error = InternalPipelineError(f"unexpected {type(exc).__name__}", stage=stage)
-            failed_at = self._clock()
+            failed_at = clock.now()
             if stage != "cache":
                 telemetry.stage_failed(stage=stage, seconds=failed_at - stage_start)
             telemetry.query_failed(
@@ -315,25 +427,128 @@ class RagPipeline:
                 raise
             raise error from exc
 
-        sources = tuple(Source(r.passage.id, r.passage.title, round(r.score, 6)) for r in results)
-        self.cache.put(key, _CachedAnswer(completion.text, sources, completion.model))
-        telemetry.query_succeeded(
-            seconds=self._clock() - start, correlation_id=correlation_id, cached=False
-        )
-        return Answer(completion.text, sources, correlation_id, False, cost, completion.model)
+        if generated.level == "primary":
+            self.cache.put(key, _CachedAnswer(generated.text, sources, generated.model))
+        return self._answered(start, budget, generated, sources)
 
-    def _call_llm(self, question: str, passages: list[Passage]) -> Completion:
-        config = self.faults.config
-        if config.added_latency_seconds > 0:
-            self._sleep(config.added_latency_seconds)
-        fault = self.faults.draw_llm_fault()
+    def _answered(
+        self,
+        start: float,
+        budget: RequestBudget,
+        generated: _Generated,
+        sources: tuple[Source, ...] = (),
+    ) -> Answer:
+        level = generated.level
+        cached = level in ("cache", "stale_cache")
+        self.telemetry.query_succeeded(
+            seconds=self._clock.now() - start,
+            correlation_id=budget.correlation_id,
+            cached=cached,
+            level=level,
+        )
+        completion = generated.completion
+        cost = 0.0
+        model = generated.model
+        if completion is not None:
+            cost = cost_usd(model, completion.prompt_tokens, completion.completion_tokens)
+            model = completion.model
+        return Answer(
+            answer=generated.text,
+            sources=generated.sources if generated.sources is not None else sources,
+            correlation_id=budget.correlation_id,
+            cached=cached,
+            cost_usd=cost,
+            model=model,
+            level=level,
+        )
+
+    def _search(self, vector: Vector, top_k: int) -> list[SearchResult]:
+        if self.faults.config.vector_store_down:
+            raise VectorStoreUnavailableError("the vector store is down (injected fault)")
+        return self.store.search(vector, top_k)
+
+    def _stale(
+        self, key: CacheKey, budget: RequestBudget, error: PipelineError
+    ) -> _Generated | None:
+        """A stale cached answer when the fallback is in effect, else None."""
+        config = budget.config
+        if not config.in_effect("fallback"):
+            return None
+        stale = self.cache.get_stale(key, config.stale_window_seconds)
+        if stale is None:
+            return None
+        self.telemetry.fallback_used(level="stale_cache", error_type=error.error_type)
+        return _Generated("stale_cache", stale.answer, stale.model, sources=stale.sources)
+
+    def _generate(
+        self, question: str, passages: list[Passage], key: CacheKey, budget: RequestBudget
+    ) -> _Generated:
+        """The primary model, else (with the fallback on) the fallback chain."""
+        resilience = self.resilience
+        with resilience.admission_slot(budget):
+            try:
+                completion = resilience.call(
+                    "llm",
+                    lambda: self._call_primary(question, passages, budget),
+                    budget,
+                    budget.primary_deadline,
+                )
+                return _Generated("primary", completion.text, self.llm.model, completion)
+            except PipelineError as primary_error:
+                if not budget.config.in_effect("fallback"):
+                    raise resilience.final_error(primary_error, budget) from primary_error
+                error = primary_error
+            try:
+                completion = self._call_secondary(question, passages, budget)
+            except PipelineError:
+                pass
+            else:
+                self.telemetry.fallback_used(level="secondary", error_type=error.error_type)
+                return _Generated(
+                    "secondary", completion.text, self.secondary_llm.model, completion
+                )
+        stale = self._stale(key, budget, error)
+        if stale is not None:
+            return stale
+        if passages:
+            self.telemetry.fallback_used(level="extractive", error_type=error.error_type)
+            return _Generated("extractive", extractive_answer(passages), "")
+        raise resilience.final_error(error, budget) from error
+
+    def _call_primary(
+        self, question: str, passages: Sequence[Passage], budget: RequestBudget
+    ) -> Completion:
+        """One attempt at the primary model, with the injected faults."""
+        resilience = self.resilience
+        if budget.config.in_effect("pacing"):
+            resilience.pace(estimate_prompt_tokens(question, passages), budget)
+        faults = self.faults
+        if faults.primary_outage():
+            raise LLMError("the model provider is down (injected outage)")
+        timeout = resilience.timeout_until(budget, budget.primary_deadline)
+        added_latency = faults.primary_added_latency()
+        fault = faults.draw_llm_fault()
+        if fault == "llm_timeout" or (fault is not None and added_latency > timeout):
+            self._clock.sleep(timeout)
+            raise LLMTimeoutError(f"the model did not answer within {timeout:g} s (injected fault)")
+        if fault is not None:
+            self._clock.sleep(added_latency)
         if fault == "rate_limited":
             raise RateLimitError("the provider rejected the call as rate limited (injected fault)")
-        if fault == "llm_timeout":
-            self._sleep(self._llm_timeout)
-            raise LLMTimeoutError(
-                f"the model did not answer within {self._llm_timeout:g} s (injected fault)"
-            )
         if fault == "llm_error":
             raise LLMError("the model endpoint answered HTTP 500 (injected fault)")
-        return self.llm.complete(question, passages)
+        return self.llm.complete(
+            question, passages, timeout_seconds=timeout, added_latency_seconds=added_latency
+        )
+
+    def _call_secondary(
+        self, question: str, passages: Sequence[Passage], budget: RequestBudget
+    ) -> Completion:
+        """One attempt at the secondary model, within what is left of the deadline."""
+        resilience = self.resilience
+        timeout = resilience.timeout_until(budget, budget.deadline)
+        if timeout <= 0:
+            raise resilience.final_error(
+                LLMTimeoutError("no time left for the secondary model"), budget
+            )
+        return self.secondary_llm.complete(question, passages, timeout_seconds=timeout)

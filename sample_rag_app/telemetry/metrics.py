@@ -23,7 +23,9 @@ from prometheus_client import (
     disable_created_metrics,
 )
 
-from sample_rag_app.pipeline.errors import ERROR_TYPES, ErrorType
+from sample_rag_app.pipeline.errors import ANSWER_LEVELS, ERROR_TYPES, AnswerLevel, ErrorType
+from sample_rag_app.pipeline.resilience.config import MECHANISMS, Mechanism
+from sample_rag_app.pipeline.resilience.ports import BreakerState, Dependency
 
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
@@ -57,9 +59,8 @@ InvalidReason = Literal[
 #: Every value of ``rag_invalid_requests_total{reason}``; the children are pre-created.
 INVALID_REASONS: Final[tuple[InvalidReason, ...]] = get_args(InvalidReason)
 
-BreakerService = Literal["llm", "vector_store"]
-BREAKER_SERVICES: Final[tuple[BreakerService, ...]] = ("llm", "vector_store")
-BREAKER_STATES: Final = ("closed", "open", "half_open")
+BREAKER_SERVICES: Final[tuple[Dependency, ...]] = get_args(Dependency)
+BREAKER_STATES: Final[tuple[BreakerState, ...]] = get_args(BreakerState)
 
 
 class RagMetrics:
@@ -72,10 +73,12 @@ class RagMetrics:
         model: str,
         version: str,
         llm_provider: str,
+        secondary_model: str | None = None,
         python_version: str | None = None,
     ) -> None:
         self.registry = registry
         self.model = model
+        models = (model,) if secondary_model in (None, model) else (model, secondary_model)
 
         # --- the course's golden signals (no labels: its expressions match one to one) --
         self.query_duration = Histogram(
@@ -104,6 +107,17 @@ class RagMetrics:
         self.errors_by_type: dict[ErrorType, Counter] = {
             t: errors_by_type.labels(error_type=t) for t in ERROR_TYPES
         }
+        answers = Counter(
+            "rag_answers",
+            "/query requests that passed validation and were answered (200), by the level "
+            "that answered: cache, primary, or a fallback (secondary, stale_cache, "
+            "extractive). requests = sum(answers) + errors.",
+            ["level"],
+            registry=registry,
+        )
+        self.answers: dict[AnswerLevel, Counter] = {
+            level: answers.labels(level=level) for level in ANSWER_LEVELS
+        }
         self.cache_hits = Counter(
             "rag_cache_hits", "Response cache lookups that found an answer.", registry=registry
         )
@@ -111,19 +125,24 @@ class RagMetrics:
             "rag_cache_requests", "Response cache lookups.", registry=registry
         )
 
-        # --- cost and tokens, by model (one model per process: the configured one) -----
-        self.cost_usd = Counter(
+        # --- cost and tokens, by model (the configured primary and secondary models) -----
+        cost = Counter(
             "rag_cost_usd",
             "Money spent on LLM calls, in US dollars, from the price table.",
             ["model"],
             registry=registry,
-        ).labels(model=model)
+        )
         tokens = Counter(
             "rag_tokens", "Tokens sent to and received from the LLM.", ["model", "kind"],
             registry=registry,
         )  # fmt: skip
-        self.prompt_tokens = tokens.labels(model=model, kind="prompt")
-        self.completion_tokens = tokens.labels(model=model, kind="completion")
+        self.cost_usd: dict[str, Counter] = {m: cost.labels(model=m) for m in models}
+        self.prompt_tokens: dict[str, Counter] = {
+            m: tokens.labels(model=m, kind="prompt") for m in models
+        }
+        self.completion_tokens: dict[str, Counter] = {
+            m: tokens.labels(model=m, kind="completion") for m in models
+        }
 
         # --- saturation ----------------------------------------------------------------
         self.rate_limit_headroom = Gauge(
@@ -170,33 +189,83 @@ class RagMetrics:
             llm_provider=llm_provider,
         ).set(1)
 
-        # --- filled by the resilience work (M2.4) -----------------------------------------
-        # No circuit breaker or retry exists yet. The series are exposed now, with the
-        # breakers closed and no retries, so dashboards and rules can refer to them; the
-        # resilience module drives them through set_circuit_state() and retries[...].inc().
+        # --- resilience (M2.4): all at rest while RAG_RESILIENCE is off -------------------
         circuit = Gauge(
             "rag_circuit_breaker_state",
             "Circuit breaker state per dependency, one-hot: the current state is 1.",
             ["service", "state"],
             registry=registry,
         )
-        self._circuit: dict[tuple[str, str], Gauge] = {
+        self._circuit: dict[tuple[Dependency, BreakerState], Gauge] = {
             (svc, state): circuit.labels(service=svc, state=state)
             for svc in BREAKER_SERVICES
             for state in BREAKER_STATES
         }
-        retries = Counter(
-            "rag_retries", "Retried calls per dependency.", ["service"], registry=registry
+        transitions = Counter(
+            "rag_circuit_breaker_transitions",
+            "Circuit breaker transitions per dependency, by the state entered.",
+            ["service", "state"],
+            registry=registry,
         )
-        self.retries: dict[BreakerService, Counter] = {
+        self.circuit_transitions: dict[tuple[Dependency, BreakerState], Counter] = {
+            (svc, state): transitions.labels(service=svc, state=state)
+            for svc in BREAKER_SERVICES
+            for state in BREAKER_STATES
+        }
+        retries = Counter(
+            "rag_retries",
+            "Retry attempts per dependency (first attempts are not counted).",
+            ["service"],
+            registry=registry,
+        )
+        self.retries: dict[Dependency, Counter] = {
             svc: retries.labels(service=svc) for svc in BREAKER_SERVICES
+        }
+        exhausted = Counter(
+            "rag_retry_budget_exhausted",
+            "Retries refused because the dependency's retry budget was spent.",
+            ["service"],
+            registry=registry,
+        )
+        self.retry_budget_exhausted: dict[Dependency, Counter] = {
+            svc: exhausted.labels(service=svc) for svc in BREAKER_SERVICES
+        }
+        self.llm_inflight = Gauge(
+            "rag_llm_inflight",
+            "LLM calls in progress, counted by admission control (0 while it is off).",
+            registry=registry,
+        )
+        self.llm_queue_depth = Gauge(
+            "rag_llm_queue_depth", "Requests waiting for an LLM slot.", registry=registry
+        )
+        self.shed_requests = Counter(
+            "rag_shed_requests",
+            "Requests refused by admission control (503 overloaded).",
+            registry=registry,
+        )
+        self.paced_calls = Counter(
+            "rag_paced_calls",
+            "LLM calls that waited for room under the provider's rate limit.",
+            registry=registry,
+        )
+        self.pacing_wait_seconds = Counter(
+            "rag_pacing_wait_seconds",
+            "Seconds LLM calls spent waiting for room under the provider's rate limit.",
+            registry=registry,
+        )
+        enabled = Gauge(
+            "rag_resilience_enabled",
+            "1 when a resilience mechanism is in effect (master switch and its own switch).",
+            ["mechanism"],
+            registry=registry,
+        )
+        self.resilience_enabled: dict[Mechanism, Gauge] = {
+            m: enabled.labels(mechanism=m) for m in MECHANISMS
         }
         for svc in BREAKER_SERVICES:
             self.set_circuit_state(svc, "closed")
 
-    def set_circuit_state(
-        self, service: BreakerService, state: Literal["closed", "open", "half_open"]
-    ) -> None:
+    def set_circuit_state(self, service: Dependency, state: BreakerState) -> None:
         """Make ``state`` the one current state of ``service``'s breaker."""
         if (service, state) not in self._circuit:
             raise ValueError(f"unknown breaker {service!r}/{state!r}")

@@ -19,18 +19,23 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from sample_rag_app.pipeline.errors import ErrorType, PipelineError, RateLimitError
+from sample_rag_app.pipeline.errors import ErrorType, PipelineError
 from sample_rag_app.telemetry.metrics import InvalidReason, RagMetrics
 
 logger = structlog.get_logger("sample_rag_app.transport")
 
-#: HTTP status of each pipeline failure. A provider rate limit is the service's problem,
-#: not the client's, hence 503 with Retry-After (and it counts in rag_errors_total).
+#: HTTP status of each pipeline failure (every one counts in rag_errors_total). A provider
+#: rate limit is the service's problem, not the client's, hence 503; a shed request
+#: (overloaded) and an open breaker (circuit_open) are 503 too. Each with a retry-after
+#: also gets a Retry-After header.
 PIPELINE_STATUS: dict[ErrorType, int] = {
     "llm_error": 502,
     "llm_timeout": 504,
     "rate_limited": 503,
     "vector_store_unavailable": 503,
+    "overloaded": 503,
+    "circuit_open": 503,
+    "deadline_exceeded": 504,
     "internal": 500,
 }
 
@@ -117,6 +122,8 @@ def _describe(errors: Sequence[Any]) -> tuple[InvalidReason, int, str]:
         return "invalid_body", 422, f"{field}: {text}"
     if kind == "missing":
         return "invalid_body", 422, "the request needs a JSON object body"
+    if kind == "value_error":  # a rule on the whole body, e.g. an unknown admin field
+        return "invalid_body", 422, text.removeprefix("Value error, ")
     return "invalid_body", 422, f"the request body must be a JSON object: {text}"
 
 
@@ -165,7 +172,7 @@ async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
 async def _on_pipeline_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PipelineError)
     headers = None
-    if isinstance(exc, RateLimitError):
+    if exc.retry_after_seconds is not None:
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_seconds)))}
     status_code = PIPELINE_STATUS.get(exc.error_type, 500)
     if exc.error_type == "internal":

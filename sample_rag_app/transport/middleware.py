@@ -14,13 +14,13 @@ returned in the ``X-Correlation-ID`` response header.
 from __future__ import annotations
 
 import re
-import time
 import uuid
 
 import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from sample_rag_app.clock import Clock, SystemClock
 from sample_rag_app.pipeline.service import NullTelemetry, PipelineTelemetry
 from sample_rag_app.telemetry.metrics import InvalidReason, RagMetrics
 
@@ -91,8 +91,10 @@ class RequestContextMiddleware:
         logging_enabled: bool,
         max_body_bytes: int,
         telemetry: PipelineTelemetry | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.app = app
+        self.clock = clock or SystemClock()
         self.metrics = metrics
         self.logging_enabled = logging_enabled
         self.max_body_bytes = max_body_bytes
@@ -102,7 +104,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
+        start = self.clock.now()
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         correlation_id, replaced = resolve_correlation_id(headers)
         scope.setdefault("state", {})["correlation_id"] = correlation_id
@@ -162,7 +164,7 @@ class RequestContextMiddleware:
                     method=scope["method"],
                     route=path or "unmatched",
                     status=status,
-                    duration_ms=round((time.perf_counter() - start) * 1000.0, 3),
+                    duration_ms=round((self.clock.now() - start) * 1000.0, 3),
                 )
             structlog.contextvars.reset_contextvars(**tokens)
 
@@ -175,7 +177,7 @@ class RequestContextMiddleware:
         route = scope.get("route")
         if getattr(route, "path", None) == QUERY_PATH:
             self.telemetry.query_failed(
-                seconds=time.perf_counter() - start,
+                seconds=self.clock.now() - start,
                 correlation_id=correlation_id,
                 error_type="internal",
                 stage="pipeline",

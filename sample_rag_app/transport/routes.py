@@ -1,4 +1,4 @@
-"""The HTTP endpoints: /query, /metrics, /healthz, /readyz and /admin/faults.
+"""The HTTP endpoints: /query, /metrics, /healthz, /readyz, /admin/faults, /admin/resilience.
 
 Only /query runs in the worker thread pool (its pipeline blocks). /metrics, the probes and
 the admin routes are async and never block, so a scrape or an operator clearing a fault is
@@ -17,8 +17,10 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
+from pydantic import ValidationError
 
-from sample_rag_app.pipeline.faults import FaultConfig, FaultUpdate
+from sample_rag_app.pipeline.faults import FaultStatus, FaultUpdate
+from sample_rag_app.pipeline.resilience.config import ResilienceConfig, ResilienceUpdate
 from sample_rag_app.pipeline.service import RagPipeline
 from sample_rag_app.settings import Settings
 from sample_rag_app.transport.errors import ApiError, correlation_id_of
@@ -47,16 +49,26 @@ QUERY_ERRORS: dict[int | str, dict[str, Any]] = {
     502: {**_ERROR, "description": "The LLM provider failed (`llm_error`)."},
     503: {
         **_ERROR,
-        "description": "Provider rate limit (`rate_limited`, with Retry-After) or vector "
-        "store unavailable (`vector_store_unavailable`).",
+        "description": "Provider rate limit (`rate_limited`), vector store unavailable "
+        "(`vector_store_unavailable`), shed by admission control (`overloaded`) or a "
+        "circuit breaker open with no fallback answering (`circuit_open`); all but "
+        "`vector_store_unavailable` with Retry-After.",
     },
-    504: {**_ERROR, "description": "The LLM call timed out (`llm_timeout`)."},
+    504: {
+        **_ERROR,
+        "description": "The LLM call timed out (`llm_timeout`) or the request's deadline "
+        "passed (`deadline_exceeded`).",
+    },
     500: {**_ERROR, "description": "Unexpected failure (`internal`)."},
 }
 ADMIN_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {**_ERROR, "description": "Missing or wrong bearer token (`unauthorized`)."},
     404: {**_ERROR, "description": "RAG_ADMIN_TOKEN is not set (`admin_disabled`)."},
-    422: {**_ERROR, "description": "Invalid fault values (`invalid_body`)."},
+    422: {
+        **_ERROR,
+        "description": "Unknown field, wrong type or value out of range (`invalid_body`; "
+        "the message names the allowed values).",
+    },
 }
 
 
@@ -98,6 +110,8 @@ def query(body: QueryRequest, request: Request) -> QueryResponse:
         cached=answer.cached,
         cost_usd=answer.cost_usd,
         model=answer.model,
+        answer_level=answer.level,
+        degraded=answer.degraded,
     )
 
 
@@ -194,39 +208,99 @@ admin_router = APIRouter(
 )
 
 
-@admin_router.get("/faults", response_model=FaultConfig, summary="Show the injected faults")
-async def get_faults(request: Request) -> FaultConfig:
-    """The faults currently in force."""
-    return _pipeline(request).faults.config
+def _invalid_change(exc: ValueError) -> ApiError:
+    message = str(exc)
+    if isinstance(exc, ValidationError):  # the merged configuration broke a rule across fields
+        message = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+    return ApiError(422, "invalid_body", message, reason="invalid_body")
+
+
+#: What a PUT with a body may answer besides its own 422.
+_BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {**_ERROR, "description": f"Malformed JSON (`malformed_json`), or {_BAD_FRAMING}."},
+    413: {**_ERROR, "description": "Body larger than RAG_MAX_BODY_BYTES (`body_too_large`)."},
+}
+
+
+@admin_router.get("/faults", response_model=FaultStatus, summary="Show the injected faults")
+async def get_faults(request: Request) -> FaultStatus:
+    """The faults in force, with the time left of an outage or a latency spike."""
+    return _pipeline(request).faults.status()
 
 
 @admin_router.put(
     "/faults",
-    response_model=FaultConfig,
+    response_model=FaultStatus,
     summary="Change the injected faults",
-    responses={
-        400: {**_ERROR, "description": f"Malformed JSON (`malformed_json`), or {_BAD_FRAMING}."},
-        413: {**_ERROR, "description": "Body larger than RAG_MAX_BODY_BYTES (`body_too_large`)."},
-    },
+    responses=_BODY_ERRORS,
 )
-async def put_faults(change: FaultUpdate, request: Request) -> FaultConfig:
-    """Change the fields given (the others keep their value); returns the new faults."""
-    config = _pipeline(request).faults.update(change)
+async def put_faults(change: FaultUpdate, request: Request) -> FaultStatus:
+    """Change the fields given (the others keep their value); returns the new faults.
+
+    `llm_outage_seconds` starts a provider outage of the primary model from now;
+    `latency_spike_seconds` with `latency_spike_duration_seconds` starts a latency spike.
+    """
+    try:
+        status = _pipeline(request).faults.update(change)
+    except ValueError as exc:
+        raise _invalid_change(exc) from exc
     if _settings(request).logging_enabled:
-        _log.warning("faults_updated", **config.model_dump())
-    return config
+        _log.warning("faults_updated", **status.model_dump())
+    return status
 
 
 @admin_router.delete(
     "/faults",
-    response_model=FaultConfig,
+    response_model=FaultStatus,
     summary="Reset the injected faults to the configured defaults",
 )
-async def delete_faults(request: Request) -> FaultConfig:
-    """Back to the defaults from the settings (RAG_FAULT_*)."""
-    config = _pipeline(request).faults.reset()
+async def delete_faults(request: Request) -> FaultStatus:
+    """Back to the defaults from the settings (RAG_FAULT_*); ends any outage or spike."""
+    status = _pipeline(request).faults.reset()
     if _settings(request).logging_enabled:
-        _log.warning("faults_reset", **config.model_dump())
+        _log.warning("faults_reset", **status.model_dump())
+    return status
+
+
+@admin_router.get(
+    "/resilience", response_model=ResilienceConfig, summary="Show the resilience configuration"
+)
+async def get_resilience(request: Request) -> ResilienceConfig:
+    """The master switch, the switch of each mechanism and the parameters in force."""
+    return _pipeline(request).resilience.config
+
+
+@admin_router.put(
+    "/resilience",
+    response_model=ResilienceConfig,
+    summary="Change the resilience configuration",
+    responses=_BODY_ERRORS,
+)
+async def put_resilience(change: ResilienceUpdate, request: Request) -> ResilienceConfig:
+    """Change the fields given (the others keep their value); returns the new configuration.
+
+    Types are strict (no `"0.5"` for a number, no `"yes"` for a boolean); an unknown field
+    or a value out of range is 422 with a message naming the allowed values.
+    """
+    try:
+        config = _pipeline(request).resilience.update(change)
+    except ValueError as exc:
+        raise _invalid_change(exc) from exc
+    if _settings(request).logging_enabled:
+        _log.warning("resilience_updated", **change.model_dump(exclude_none=True))
+    return config
+
+
+@admin_router.delete(
+    "/resilience",
+    response_model=ResilienceConfig,
+    summary="Reset the resilience configuration to the settings",
+)
+async def delete_resilience(request: Request) -> ResilienceConfig:
+    """Back to the configuration from the settings (RAG_RESILIENCE, RAG_RESILIENCE_*)."""
+    config = _pipeline(request).resilience.reset()
+    if _settings(request).logging_enabled:
+        _log.warning("resilience_reset", enabled=config.enabled)
     return config
 
 

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sample_rag_app.pipeline.errors import AnswerLevel
+
 MAX_TOP_K = 20
 DEFAULT_TOP_K = 4
 
@@ -63,9 +65,26 @@ class QueryResponse(BaseModel):
     answer: str
     sources: list[SourceModel]
     correlation_id: str
-    cached: bool = Field(description="True when the answer came from the response cache.")
-    cost_usd: float = Field(description="Price of the LLM call in US dollars (0 when cached).")
-    model: str
+    cached: bool = Field(
+        description="True when the answer came from the response cache (answer_level cache "
+        "or stale_cache)."
+    )
+    cost_usd: float = Field(
+        description="Price of the call of the model that answered, in US dollars (0 for "
+        "cache, stale_cache and extractive answers)."
+    )
+    model: str = Field(
+        description="The model that wrote the answer (for cached answers: the one that "
+        'wrote it then; "" for an extractive answer).'
+    )
+    answer_level: AnswerLevel = Field(
+        description="Who answered: cache, primary (the configured model), or a fallback "
+        "when the primary failed: secondary (a cheaper model), stale_cache (an expired "
+        "cached answer), extractive (the best passages' lead sentences)."
+    )
+    degraded: bool = Field(
+        description="True when a fallback answered (secondary, stale_cache, extractive)."
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -73,9 +92,10 @@ class ErrorResponse(BaseModel):
 
     error: str = Field(
         description="Machine-readable error type, e.g. llm_error, llm_timeout, rate_limited, "
-        "vector_store_unavailable, internal, malformed_json, invalid_body, empty_question, "
-        "question_too_long, invalid_top_k, body_too_large, invalid_framing, not_found, "
-        "method_not_allowed, admin_disabled, unauthorized.",
+        "vector_store_unavailable, overloaded, circuit_open, deadline_exceeded, internal, "
+        "malformed_json, invalid_body, empty_question, question_too_long, invalid_top_k, "
+        "body_too_large, invalid_framing, not_found, method_not_allowed, admin_disabled, "
+        "unauthorized.",
         examples=["llm_error"],
     )
     message: str = Field(description="What went wrong, for a human.")

@@ -3,7 +3,8 @@
 testcontainers' `DockerCompose` runs `docker compose up --wait`, which waits on the
 compose healthchecks (testcontainers' own wait strategies do not work for compose).
 Grafana joins the stack only where its image exists or can be pulled; elsewhere the
-tests that need it skip and say why.
+tests that need it skip and say why. LAB_TEST_GRAFANA=off leaves it out; =on (the GitHub
+workflow) makes a missing Grafana an error instead of a skip.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from testcontainers.compose import DockerCompose
 
 from lab.clients import AlertmanagerClient, PrometheusClient
 from lab.settings import LabSettings
+from tests.image_pins import image
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_GRAFANA_IMAGE = "grafana/grafana:12.0.2"
 CORE_SERVICES = ["app", "loadgen", "alert-sink", "alertmanager", "prometheus"]
 PORT_VARIABLES = {
     "app": "APP_PORT",
@@ -98,18 +99,20 @@ def _free_port() -> int:
 
 def grafana_unavailable_reason() -> str | None:
     """None when a Grafana image is present or can be pulled, else why Grafana is left out."""
-    image = os.environ.get("GRAFANA_IMAGE", DEFAULT_GRAFANA_IMAGE)
+    grafana_image = image("GRAFANA_IMAGE")
     if os.environ.get("LAB_TEST_GRAFANA", "auto") == "off":
         return "Grafana left out: LAB_TEST_GRAFANA=off"
-    inspect = subprocess.run(["docker", "image", "inspect", image], capture_output=True)
+    inspect = subprocess.run(["docker", "image", "inspect", grafana_image], capture_output=True)
     if inspect.returncode == 0:
         return None
-    pull = subprocess.run(["docker", "pull", image], capture_output=True, text=True, timeout=600)
+    pull = subprocess.run(
+        ["docker", "pull", grafana_image], capture_output=True, text=True, timeout=600
+    )
     if pull.returncode == 0:
         return None
     error = (pull.stderr.strip().splitlines() or ["no output"])[-1]
     return (
-        f"no Grafana image here: {image} is not present and cannot be pulled ({error}); "
+        f"no Grafana image here: {grafana_image} is not present and cannot be pulled ({error}); "
         "Grafana has no Debian package to build a stand-in from. "
         "These tests run wherever a Grafana image exists (a laptop, GitHub Actions)."
     )
@@ -120,6 +123,8 @@ def stack() -> Iterator[Stack]:
     """Bring up the lab once for the whole session and tear it down, volumes included."""
     project = f"rag-lab-test-{uuid.uuid4().hex[:8]}"
     grafana_skip_reason = grafana_unavailable_reason()
+    if grafana_skip_reason and os.environ.get("LAB_TEST_GRAFANA") == "on":
+        pytest.fail(f"LAB_TEST_GRAFANA=on, but {grafana_skip_reason}", pytrace=False)
     services = CORE_SERVICES + ([] if grafana_skip_reason else ["grafana"])
     ports = {service: _free_port() for service in services if service in PORT_VARIABLES}
     admin_token = uuid.uuid4().hex

@@ -26,6 +26,7 @@ from lab.clients.grafana import GrafanaClient
 from lab.logsource import DockerLogSource, FileLogSource
 from lab.polling import poll_until
 from lab.report import render_text
+from tests.image_pins import image
 from tests.integration.conftest import ROOT, Stack
 
 DATA_CHECKS = ("scrape", "logs", "baseline")
@@ -136,9 +137,8 @@ def prometheus_without_error_rate_rule(stack: Stack, tmp_path: Path) -> Iterator
             group["rules"] = [r for r in group["rules"] if r.get("alert") != "HighErrorRate"]
         rules_file.write_text(yaml.safe_dump(body))
     os.chmod(tmp_path, 0o755)
-    image = os.environ.get("PROMETHEUS_IMAGE", "prom/prometheus:v3.5.0")
     container = (
-        DockerContainer(image)
+        DockerContainer(image("PROMETHEUS_IMAGE"))
         .with_volume_mapping(str(config / "prometheus.yml"), "/etc/prometheus/prometheus.yml")
         .with_volume_mapping(str(config / "rules"), "/etc/prometheus/rules")
         .with_exposed_ports(9090)

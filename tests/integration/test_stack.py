@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from lab.clients.grafana import GrafanaClient
 from lab.clients.prometheus import ScrapeTarget
 from lab.polling import poll_until
+from lab.spec import SPEC
 from tests.integration.conftest import ROOT, Stack
 
 
@@ -25,6 +27,28 @@ def test_prometheus_reports_app_target_up_with_a_recent_scrape(stack: Stack) -> 
     age = (datetime.now(UTC) - target.last_scrape).total_seconds()
     assert age < 30, f"last scrape {age:.1f}s ago"
     assert target.last_error == ""
+
+
+def test_course_check_1_code_gets_200_from_the_app_and_the_targets_page(stack: Stack) -> None:
+    """The course's Check 1 code, verbatim but for the host ports: GET /metrics on the app and
+    GET /targets on Prometheus (the page a learner opens) both answer 200."""
+    for url in (f"{stack.app_url}/metrics", f"{stack.urls['prometheus']}/targets"):
+        response = requests.get(url, timeout=10)
+        assert response.status_code == 200, f"GET {url} answered {response.status_code}"
+
+
+def test_grafana_is_healthy_once_its_datasource_and_dashboard_are_provisioned(
+    stack: Stack,
+) -> None:
+    """Grafana's compose healthcheck passes, and what it waits for holds: the database is ok,
+    the provisioned datasource passes Grafana's own health test, the dashboard is served."""
+    grafana = GrafanaClient(stack.require_grafana())
+    assert stack.compose.get_container("grafana").Health == "healthy"
+    assert grafana.health()["database"] == "ok"
+    readiness = grafana.readiness(
+        datasource_uid=SPEC.datasource_uid, dashboard_uid=SPEC.dashboard.uid
+    )
+    assert readiness.ready, readiness.detail
 
 
 def test_alertmanager_is_ready_and_active_in_prometheus(stack: Stack) -> None:

@@ -12,9 +12,17 @@ warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from sample_rag_app.clock import VirtualClock  # noqa: E402
 from sample_rag_app.settings import Settings  # noqa: E402
 
-__all__ = ["ADMIN_TOKEN", "ClientFactory", "TestClient", "fast_settings"]
+__all__ = [
+    "ADMIN_TOKEN",
+    "ClientFactory",
+    "RecordingClock",
+    "RecordingTelemetry",
+    "TestClient",
+    "fast_settings",
+]
 
 ADMIN_TOKEN = "test-admin-token"
 ClientFactory = Callable[..., TestClient]
@@ -30,3 +38,37 @@ def fast_settings(**overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+class RecordingClock(VirtualClock):
+    """A virtual clock that also keeps every sleep, in order (zero sleeps left out)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        super().__init__(start)
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.sleeps.append(seconds)
+        super().sleep(seconds)
+
+
+class RecordingTelemetry:
+    """Telemetry that records every report as (method name, keyword arguments)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        def record(**kwargs: Any) -> None:
+            self.events.append((name, kwargs))
+
+        return record
+
+    def names(self) -> list[str]:
+        """The names of the reports, in order."""
+        return [name for name, _ in self.events]
+
+    def of(self, name: str) -> list[dict[str, Any]]:
+        """The arguments of every report called ``name``, in order."""
+        return [kwargs for event, kwargs in self.events if event == name]

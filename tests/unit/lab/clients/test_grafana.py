@@ -57,3 +57,76 @@ def test_dashboard_panels_and_datasource_fall_back_to_the_default() -> None:
     panel = dashboard.panel("p95")
     assert panel is not None
     assert panel.queries == (PanelQuery("A", "up", "ds"),)
+
+
+HEALTHY = {"database": "ok", "version": "12.0.2", "commit": "abc"}
+DATASOURCE_OK = {"status": "OK", "message": "Successfully queried the Prometheus API."}
+
+
+Answers = dict[str, tuple[int, dict[str, object]]]
+
+
+def ready_grafana(overrides: Answers | None = None) -> None:
+    """Canned answers of a Grafana that has provisioned everything, with overrides by path."""
+    answers: Answers = {
+        "/api/health": (200, HEALTHY),
+        "/api/datasources/uid/rag-prometheus/health": (200, DATASOURCE_OK),
+        "/api/dashboards/uid/rag-overview": (200, {"dashboard": {"uid": "rag-overview"}}),
+        **(overrides or {}),
+    }
+    for path, (status, body) in answers.items():
+        responses.get(f"{BASE}{path}", status=status, json=body)
+
+
+def readiness() -> tuple[bool, str]:
+    result = GrafanaClient(BASE).readiness(
+        datasource_uid="rag-prometheus", dashboard_uid="rag-overview"
+    )
+    return result.ready, result.detail
+
+
+@responses.activate
+def test_health_returns_the_body_of_a_503() -> None:
+    """A 503 from /api/health still yields its body, so "database failing" reaches the user."""
+    body = {"database": "failing", "version": "12.0.2"}
+    responses.get(f"{BASE}/api/health", status=503, json=body)
+    assert GrafanaClient(BASE).health() == body
+
+
+@responses.activate
+def test_health_raises_on_any_other_error() -> None:
+    """A 500 (or a 503 without JSON) from /api/health is an error naming the status."""
+    responses.get(f"{BASE}/api/health", status=500, body="boom")
+    with pytest.raises(ServiceError, match="answered 500 to GET /api/health: boom"):
+        GrafanaClient(BASE).health()
+
+
+@responses.activate
+def test_ready_once_datasource_and_dashboard_are_provisioned() -> None:
+    """Database ok, datasource health OK and the dashboard served make Grafana ready."""
+    ready_grafana()
+    assert readiness() == (True, "datasource 'rag-prometheus' OK, dashboard 'rag-overview'")
+
+
+@responses.activate
+def test_not_ready_while_the_database_fails() -> None:
+    """A failing database (the 503 body) is what readiness reports."""
+    ready_grafana({"/api/health": (503, {"database": "failing"})})
+    assert readiness() == (False, "database 'failing'")
+
+
+@responses.activate
+def test_not_ready_while_the_datasource_is_not_provisioned_or_failing() -> None:
+    """/api/health answering is not enough: a datasource Grafana cannot test is not ready."""
+    failing = {"status": "ERROR", "message": 'Post "http://prometheus:9090": connection refused'}
+    ready_grafana({"/api/datasources/uid/rag-prometheus/health": (400, failing)})
+    ready, detail = readiness()
+    assert not ready
+    assert detail.startswith("datasource 'rag-prometheus' not healthy: Post")
+
+
+@responses.activate
+def test_not_ready_until_the_dashboard_is_served() -> None:
+    """Before the dashboard provider has loaded the file, the dashboard's 404 keeps it waiting."""
+    ready_grafana({"/api/dashboards/uid/rag-overview": (404, {"message": "Dashboard not found"})})
+    assert readiness() == (False, "dashboard 'rag-overview' not served (HTTP 404)")

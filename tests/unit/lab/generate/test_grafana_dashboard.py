@@ -98,3 +98,51 @@ def test_committed_dashboard_loads_back_through_the_sdk_unchanged(repo_root: Pat
     assert model.uid == "rag-overview"
     assert [p.title for p in model.panels or []][:4] == list(KEY_PANELS)
     assert json.loads(JSONEncoder(sort_keys=True).encode(model)) == board
+
+
+def test_resilience_panels_cover_retries_breaker_fallback_admission_and_pacing(
+    repo_root: Path,
+) -> None:
+    """Panels for retries, breaker state, fallback levels, queue, shedding and pacing exist,
+    with threshold lines at the resilience alerts' bounds."""
+    board = _dashboard(repo_root)
+    exprs = {p["title"]: [t["expr"] for t in p["targets"]] for p in board["panels"]}
+    assert (
+        "sum by (service) (rate(rag_retries_total[5m]))" in exprs["Retries per Second by Service"]
+    )
+    assert exprs["Retries per Request"] == ["job:rag_retries_per_request:ratio_rate5m"]
+    assert any(
+        "rag_circuit_breaker_state" in e
+        for e in exprs["Circuit Breaker State (1 = open / half-open)"]
+    )
+    assert exprs["LLM Admission: In Flight and Queued"] == [
+        "sum(rag_llm_inflight)",
+        "sum(rag_llm_queue_depth)",
+    ]
+    assert "sum(rate(rag_shed_requests_total[5m]))" in exprs["Requests per Second"]
+    assert any("rag_pacing_wait_seconds_total" in e for e in exprs["Client-Side Pacing"])
+    share = _panel(board, "Answers by Fallback Level (share)")["fieldConfig"]["defaults"]
+    assert share["custom"]["stacking"]["mode"] == "normal"
+    assert (share["unit"], share["min"], share["max"]) == ("percentunit", 0, 1)
+
+    def steps(title: str) -> list[Any]:
+        defaults = _panel(board, title)["fieldConfig"]["defaults"]
+        return [s["value"] for s in defaults["thresholds"]["steps"]]
+
+    assert steps("Retries per Request") == [None, 0.1]
+    assert steps("Degraded Answers (share)") == [None, 0.1]
+    assert steps("Shed Requests (share)") == [None, 0.001]
+
+
+def test_every_panel_query_parses_as_promql(tmp_path: Path, tool: Any) -> None:
+    """promtool accepts every panel query as a rule expression (a typo fails here, not in
+    Grafana)."""
+    rules = [
+        {"record": f"panel:query_{panel.id}_{ref}:check", "expr": query.expr}
+        for panel in SPEC.dashboard.panels
+        for ref, query in enumerate(panel.queries)
+    ]
+    path = tmp_path / "panels.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "panels", "rules": rules}]}))
+    result = tool("promtool", "check", "rules", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -116,3 +116,73 @@ def test_a_threshold_that_makes_the_healthy_value_fire_is_rejected() -> None:
     spec = SPEC.with_threshold("AlertmanagerNotConnected", 2)
     with pytest.raises(ValueError, match="healthy value breaches"):
         promtool_tests.render_alert_tests(spec.alert("AlertmanagerNotConnected"), spec)
+
+
+def test_breaker_alert_fires_on_a_half_open_scrape_and_holds_through_the_flapping() -> None:
+    """CircuitBreakerOpen is expected firing at steps where the breaker reads half_open."""
+    group = next(g for g in _groups("CircuitBreakerOpen") if " fires once " in g["name"])
+    half_open = next(s for s in group["input_series"] if 'state="half_open"' in s["series"])
+    samples = half_open["values"].split()
+    firing_at = [int(c["eval_time"].removesuffix("m")) for c in group["alert_rule_test"]]
+    assert any(samples[t] == "1" for t in firing_at)
+    assert all(c["exp_alerts"] for c in group["alert_rule_test"])
+    labels = group["alert_rule_test"][0]["exp_alerts"][0]["exp_labels"]
+    assert "state" not in labels
+    assert labels["service"] == "llm"
+
+
+def test_breaker_blip_shorter_than_for_is_checked_where_it_would_have_fired() -> None:
+    """The quiet case leaves `closed` for less than `for` and checks at the `for` boundary."""
+    group = next(g for g in _groups("CircuitBreakerOpen") if " never fires " in g["name"])
+    closed = next(s for s in group["input_series"] if 'state="closed"' in s["series"])
+    assert closed["values"].split()[:2] == ["0", "1"]
+    assert [c["eval_time"] for c in group["alert_rule_test"]] == ["1m", "2m"]
+
+
+def test_the_course_breaker_expression_misses_a_flapping_breaker(
+    repo_copy: Path, tool: Any
+) -> None:
+    """Watching only `state="open"`, as the course writes it, fails the flapping case: the
+    half_open scrapes reset `for`. The reason the spec's rule watches "not closed"."""
+    rules = repo_copy / "prometheus/rules/rag_alerts.yml"
+    ours = '(rag_circuit_breaker_state{state!="closed"})'
+    assert ours in rules.read_text()
+    rules.write_text(rules.read_text().replace(ours, '(rag_circuit_breaker_state{state="open"})'))
+    tests_dir = repo_copy / "prometheus/tests"
+    result = tool("promtool", "test", "rules", "circuit_breaker_open.yml", cwd=tests_dir)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "CircuitBreakerOpen fires once the state has not been closed" in output
+    assert "never fires" not in output
+
+
+def test_share_fixture_keeps_the_part_inside_the_whole() -> None:
+    """SustainedFallback's degraded and primary answers add up to the same traffic per step."""
+    group = next(g for g in _groups("SustainedFallback") if " fires once " in g["name"])
+    part, rest = group["input_series"]
+    assert 'level="secondary"' in part["series"]
+    assert 'level="primary"' in rest["series"]
+    part_step = float(part["values"].split()[0].split("+")[1].split("x")[0])
+    rest_step = float(rest["values"].split()[0].split("+")[1].split("x")[0])
+    assert part_step + rest_step == promtool_tests.REQUESTS_PER_STEP
+    assert part_step / promtool_tests.REQUESTS_PER_STEP == 0.105
+
+
+@pytest.mark.parametrize(
+    ("alert", "firing", "quiet"),
+    [("RetryStorm", "10.5%", "9.5%"), ("SustainedFallback", "10.5%", "9.5%"),
+     ("LoadShedding", "0.11%", "0.09%")],
+)  # fmt: skip
+def test_resilience_alerts_are_tested_just_past_and_just_inside_their_threshold(
+    alert: str, firing: str, quiet: str
+) -> None:
+    """The firing case sits just past the bound and the quiet case just inside it."""
+    names = [g["name"] for g in _groups(alert)]
+    assert any(f"fires once the value ({firing})" in n for n in names), names
+    assert any(f"never fires just inside the threshold ({quiet})" in n for n in names), names
+
+
+def test_sustained_fallback_pending_case_waits_the_full_quarter_hour() -> None:
+    """SustainedFallback is still pending one step before 1 warm-up step + 15m."""
+    pending = next(g for g in _groups("SustainedFallback") if " stays pending " in g["name"])
+    assert [c["eval_time"] for c in pending["alert_rule_test"]] == ["15m"]

@@ -11,8 +11,10 @@ from lab.spec.model import (
     Alert,
     AlwaysFiring,
     Comparison,
+    RatioFixture,
     RecordingRule,
     Severity,
+    StateFixture,
     Threshold,
     Unit,
     duration_seconds,
@@ -91,3 +93,46 @@ def test_slo_error_budget_and_windows() -> None:
     """A 99 % SLO leaves a 1 % budget and records each burn window once, shortest first."""
     assert SPEC.slo.error_budget == 0.01
     assert SPEC.slo.record_windows == ("5m", "30m", "1h", "6h", "3d")
+
+
+def test_fixtures_must_fit_the_condition_they_test() -> None:
+    """A ratio fixture needs an `above` threshold; a state fixture needs a state condition."""
+    from lab.spec.rag import BREAKER_STATE
+
+    ratio = RatioFixture("a_total", "b_total", 1.0, "5m")
+    with pytest.raises(ValueError, match="RatioFixture needs an `above` threshold"):
+        _alert(fixture=ratio, condition="a_total > 0")
+    with pytest.raises(ValueError, match="RatioFixture needs an `above` threshold"):
+        _alert(fixture=ratio, condition=Threshold("q", Comparison.BELOW, 1, Unit.RATIO))
+    with pytest.raises(ValueError, match="StateFixture tests a state condition"):
+        _alert(fixture=BREAKER_STATE)
+
+
+def test_state_fixture_rejects_unknown_or_healthy_flapping_states() -> None:
+    """The flapping cycle uses known states and must leave the healthy one."""
+    with pytest.raises(ValueError, match="not among"):
+        StateFixture("g", "state", ("closed", "open"), "closed", ("opne",))
+    with pytest.raises(ValueError, match="must leave the healthy state"):
+        StateFixture("g", "state", ("closed", "open"), "closed", ("open", "closed"))
+    fixture = StateFixture('g{job="x"}', "state", ("closed", "open"), "closed", ("open",))
+    assert fixture.selector("open") == 'g{job="x", state="open"}'
+    assert replace(fixture, series="g").selector("open") == 'g{state="open"}'
+
+
+def test_resilience_alerts_are_warnings_on_recorded_ratios() -> None:
+    """RetryStorm, SustainedFallback and LoadShedding alert on the recorded 5m ratios."""
+    for name in ("RetryStorm", "SustainedFallback", "LoadShedding"):
+        alert = SPEC.alert(name)
+        assert alert.severity is Severity.WARNING
+        assert alert.threshold is not None
+        assert alert.threshold.query.startswith("job:")
+        assert alert.threshold.query.endswith("5m")
+
+
+def test_retry_storm_warns_before_the_apps_retry_budget_refuses_retries() -> None:
+    """RetryStorm's bound lies below the app's default retry budget, so it can fire while
+    the budget still lets retries through."""
+    from lab.spec.rag import RETRIES_PER_REQUEST_MAX
+    from sample_rag_app.pipeline.resilience.config import ResilienceConfig
+
+    assert ResilienceConfig().retry_budget_ratio > RETRIES_PER_REQUEST_MAX

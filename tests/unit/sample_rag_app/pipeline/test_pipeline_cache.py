@@ -1,4 +1,4 @@
-"""The bounded response cache: key normalisation, LRU eviction and TTL."""
+"""The bounded response cache: key normalisation, LRU eviction, TTL and stale entries."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def test_least_recently_used_entry_is_evicted_first() -> None:
 
 
 def test_entries_expire_after_the_ttl() -> None:
-    """An entry is served before its TTL elapses and dropped once it has."""
+    """An entry is served before its TTL elapses and not once it has."""
     clock = FakeClock()
     cache: ResponseCache[str] = ResponseCache(10, 30, clock=clock)
     cache.put(("q", 1), "A")
@@ -56,7 +56,19 @@ def test_entries_expire_after_the_ttl() -> None:
     assert cache.get(("q", 1)) == "A"
     clock.now += 0.1
     assert cache.get(("q", 1)) is None
-    assert len(cache) == 0
+
+
+def test_expired_entries_stay_available_as_stale_within_the_window() -> None:
+    """get_stale serves an expired entry until the stale window past its TTL has passed."""
+    clock = FakeClock()
+    cache: ResponseCache[str] = ResponseCache(10, 30, clock=clock)
+    cache.put(("q", 1), "A")
+    clock.now += 30 + 59.9
+    assert cache.get(("q", 1)) is None
+    assert cache.get_stale(("q", 1), 60) == "A"
+    clock.now += 0.1
+    assert cache.get_stale(("q", 1), 60) is None
+    assert cache.get_stale(("other", 1), 60) is None
 
 
 def test_size_zero_disables_the_cache() -> None:

@@ -6,7 +6,9 @@ import random
 from collections import Counter
 
 import pytest
+from pydantic import ValidationError
 
+from sample_rag_app.clock import VirtualClock
 from sample_rag_app.pipeline.faults import FaultConfig, FaultInjector, FaultUpdate
 from sample_rag_app.settings import Settings
 
@@ -48,11 +50,80 @@ def test_update_changes_only_the_given_fields_and_reset_restores_defaults() -> N
     defaults = FaultConfig(llm_error_rate=0.01)
     injector = FaultInjector(defaults, random.Random(1))
     updated = injector.update(FaultUpdate(vector_store_down=True, added_latency_seconds=2))
-    assert updated == FaultConfig(
-        llm_error_rate=0.01, vector_store_down=True, added_latency_seconds=2.0
-    )
-    assert injector.reset() == defaults
+    expected = FaultConfig(llm_error_rate=0.01, vector_store_down=True, added_latency_seconds=2.0)
+    assert FaultConfig(**updated.model_dump(include=set(FaultConfig.model_fields))) == expected
+    assert injector.config == expected
+    injector.reset()
     assert injector.config == defaults
+
+
+def test_outage_fails_the_primary_for_its_duration_on_the_clock() -> None:
+    """llm_outage_seconds starts an outage now; it ends after that many seconds."""
+    clock = VirtualClock()
+    injector = FaultInjector(FaultConfig(), random.Random(1), clock)
+    assert not injector.primary_outage()
+    status = injector.update(FaultUpdate(llm_outage_seconds=30))
+    assert status.llm_outage_remaining_seconds == 30
+    clock.sleep(29.5)
+    assert injector.primary_outage()
+    assert injector.status().llm_outage_remaining_seconds == pytest.approx(0.5)
+    clock.sleep(0.5)
+    assert not injector.primary_outage()
+    assert injector.status().llm_outage_remaining_seconds == 0
+
+
+def test_latency_spike_adds_to_the_added_latency_while_it_lasts() -> None:
+    """A latency spike adds its seconds to every primary call until its duration ends."""
+    clock = VirtualClock()
+    injector = FaultInjector(FaultConfig(added_latency_seconds=0.5), random.Random(1), clock)
+    status = injector.update(
+        FaultUpdate(latency_spike_seconds=2.0, latency_spike_duration_seconds=10)
+    )
+    assert (status.latency_spike_seconds, status.latency_spike_remaining_seconds) == (2.0, 10)
+    assert injector.primary_added_latency() == 2.5
+    clock.sleep(10)
+    assert injector.primary_added_latency() == 0.5
+    assert injector.status().latency_spike_seconds == 0
+
+
+def test_reset_ends_the_outage_and_the_spike() -> None:
+    """DELETE semantics: reset clears the outage and the latency spike at once."""
+    injector = FaultInjector(FaultConfig(), random.Random(1), VirtualClock())
+    injector.update(
+        FaultUpdate(
+            llm_outage_seconds=60, latency_spike_seconds=1, latency_spike_duration_seconds=60
+        )
+    )
+    status = injector.reset()
+    assert status.llm_outage_remaining_seconds == status.latency_spike_remaining_seconds == 0
+    assert not injector.primary_outage()
+    assert injector.primary_added_latency() == 0
+
+
+def test_a_spike_needs_both_its_size_and_its_duration() -> None:
+    """latency_spike_seconds without latency_spike_duration_seconds (or the reverse) fails."""
+    injector = FaultInjector(FaultConfig(), random.Random(1), VirtualClock())
+    with pytest.raises(ValueError, match="together"):
+        injector.update(FaultUpdate(latency_spike_seconds=1.0))
+    with pytest.raises(ValueError, match="together"):
+        injector.update(FaultUpdate(latency_spike_duration_seconds=1.0))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"llm_error_rate": "0.5"},
+        {"vector_store_down": "yes"},
+        {"llm_outage_seconds": 0},
+        {"llm_outage_seconds": 3601},
+        {"latency_spike_seconds": 61, "latency_spike_duration_seconds": 1},
+        {"no_such_fault": 1},
+    ],
+)
+def test_fault_updates_are_strict(body: dict[str, object]) -> None:
+    """Strings for numbers or booleans, values out of range and unknown fields are refused."""
+    with pytest.raises(ValidationError):
+        FaultUpdate.model_validate(body)
 
 
 def test_default_settings_give_the_course_baseline_error_rate() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import requests
+from rag_test_support import RecordingClock
 
 from sample_rag_app.pipeline.corpus import Passage
 from sample_rag_app.pipeline.errors import LLMError, LLMTimeoutError, RateLimitError
@@ -15,6 +16,7 @@ from sample_rag_app.pipeline.llm import (
     SimulatedLLM,
     cost_usd,
     count_tokens,
+    extractive_answer,
 )
 from sample_rag_app.pipeline.ratelimit import SlidingWindowRateLimiter
 
@@ -51,9 +53,23 @@ def test_cost_uses_the_price_table_per_1000_tokens() -> None:
     assert cost_usd("no-such-model", 1000, 1000) == 0.0
 
 
+def test_the_secondary_model_is_priced_at_its_list_price() -> None:
+    """gpt-4.1-nano, the fallback model, costs 0.10 / 0.40 USD per million tokens."""
+    assert cost_usd("gpt-4.1-nano", 1_000_000, 1_000_000) == pytest.approx(0.5)
+    assert cost_usd("gpt-4.1-nano", 1000, 1000) < cost_usd("gpt-4o-mini", 1000, 1000)
+
+
+def test_extractive_answer_cites_the_lead_sentences_and_says_it_is_degraded() -> None:
+    """The last fallback quotes the best passages' lead sentences, cited, without a model."""
+    text = extractive_answer(PASSAGES)
+    assert text.startswith("No model could answer")
+    assert "Every call needs a timeout. [1]" in text
+    assert "Retries use backoff. [2]" in text
+
+
 def test_simulated_answer_cites_passages_and_counts_tokens() -> None:
     """The simulated answer quotes the lead sentences with [n] citations; tokens are counted."""
-    completion = _simulated().complete("Why timeouts?", PASSAGES)
+    completion = _simulated().complete("Why timeouts?", PASSAGES, timeout_seconds=5)
     assert "Every call needs a timeout. [1]" in completion.text
     assert "[2]" in completion.text
     assert completion.model == "gpt-4o-mini"
@@ -63,42 +79,66 @@ def test_simulated_answer_cites_passages_and_counts_tokens() -> None:
 
 def test_simulated_answer_without_passages_says_it_does_not_know() -> None:
     """With no passages the simulated model says it does not know."""
-    assert "do not know" in _simulated().complete("anything", []).text
+    assert "do not know" in _simulated().complete("anything", [], timeout_seconds=5).text
 
 
 def test_simulated_latency_is_lognormal_and_capped() -> None:
     """The provider sleeps a positive lognormal latency, never more than the cap."""
-    sleeps: list[float] = []
+    clock = RecordingClock()
     llm = _simulated(
         limiter=_limiter(rpm=1000),
         latency_median_seconds=0.2,
         latency_max_seconds=0.3,
-        timeout_seconds=5,
-        sleep=sleeps.append,
+        clock=clock,
     )
     for _ in range(200):
-        llm.complete("q", PASSAGES)
-    assert all(0 < s <= 0.3 for s in sleeps)
-    assert len(set(sleeps)) > 100
+        llm.complete("q", PASSAGES, timeout_seconds=5)
+    assert len(clock.sleeps) == 200
+    assert all(0 < s <= 0.3 for s in clock.sleeps)
+    assert len(set(clock.sleeps)) > 100
 
 
 def test_simulated_latency_beyond_the_timeout_raises_timeout() -> None:
     """A latency longer than the timeout waits the timeout, then raises LLMTimeoutError."""
-    sleeps: list[float] = []
-    llm = _simulated(latency_median_seconds=10, latency_sigma=0, timeout_seconds=1.5,
-                     latency_max_seconds=20, sleep=sleeps.append)  # fmt: skip
+    clock = RecordingClock()
+    llm = _simulated(latency_median_seconds=10, latency_sigma=0, latency_max_seconds=20,
+                     clock=clock)  # fmt: skip
     with pytest.raises(LLMTimeoutError):
-        llm.complete("q", PASSAGES)
-    assert sleeps == [1.5]
+        llm.complete("q", PASSAGES, timeout_seconds=1.5)
+    assert clock.sleeps == [1.5]
+
+
+def test_added_latency_counts_towards_the_timeout() -> None:
+    """Added latency is slept with the model's own; past the timeout it is a timeout."""
+    clock = RecordingClock()
+    llm = _simulated(latency_median_seconds=0.2, latency_sigma=0, clock=clock)
+    llm.complete("q", PASSAGES, timeout_seconds=2, added_latency_seconds=1.0)
+    assert clock.sleeps == [pytest.approx(1.2)]
+    with pytest.raises(LLMTimeoutError):
+        llm.complete("q", PASSAGES, timeout_seconds=2, added_latency_seconds=1.9)
+    assert clock.sleeps[-1] == 2
+
+
+def test_simulated_error_rate_fails_that_share_of_calls() -> None:
+    """A simulated model with an error rate fails about that share of its calls (HTTP 500)."""
+    llm = _simulated(limiter=_limiter(rpm=10_000, tpm=10**9), error_rate=0.25)
+    failures: list[LLMError] = []
+    for _ in range(2000):
+        try:
+            llm.complete("q", PASSAGES, timeout_seconds=5)
+        except LLMError as error:
+            failures.append(error)
+    assert 400 < len(failures) < 600
+    assert all(error.retryable for error in failures)
 
 
 def test_simulated_provider_enforces_the_rate_limit() -> None:
     """Beyond the requests-per-minute limit the provider raises RateLimitError."""
     llm = _simulated(limiter=_limiter(rpm=2))
-    llm.complete("q", PASSAGES)
-    llm.complete("q", PASSAGES)
+    llm.complete("q", PASSAGES, timeout_seconds=5)
+    llm.complete("q", PASSAGES, timeout_seconds=5)
     with pytest.raises(RateLimitError):
-        llm.complete("q", PASSAGES)
+        llm.complete("q", PASSAGES, timeout_seconds=5)
     assert llm.headroom_percent() == 0.0
 
 
@@ -130,7 +170,12 @@ class FakeSession(requests.Session):
 def _openai(outcome: FakeResponse | Exception, base_url: str = "http://llm.test") -> Any:
     session = FakeSession(outcome)
     llm = OpenAICompatibleLLM(
-        base_url=base_url, api_key="k", model="gpt-4o", limiter=_limiter(), session=session
+        base_url=base_url,
+        api_key="k",
+        model="gpt-4o",
+        limiter=_limiter(),
+        session=session,
+        clock=RecordingClock(),
     )
     return llm, session
 
@@ -142,7 +187,8 @@ def test_openai_provider_posts_chat_completions_and_reads_usage() -> None:
         "usage": {"prompt_tokens": 321, "completion_tokens": 12},
     }
     llm, session = _openai(FakeResponse(200, body))
-    completion = llm.complete("q", PASSAGES)
+    completion = llm.complete("q", PASSAGES, timeout_seconds=4)
+    assert session.calls[0]["timeout"] == 4
     assert session.calls[0]["url"] == "http://llm.test/v1/chat/completions"
     assert session.calls[0]["headers"]["Authorization"] == "Bearer k"
     assert session.calls[0]["json"]["model"] == "gpt-4o"
@@ -158,18 +204,29 @@ def test_openai_base_url_ending_in_v1_is_not_doubled() -> None:
 
 
 @pytest.mark.parametrize(
-    ("outcome", "error"),
+    ("outcome", "error", "retryable"),
     [
-        (FakeResponse(429, headers={"retry-after": "7"}), RateLimitError),
-        (FakeResponse(500), LLMError),
-        (FakeResponse(200, ValueError("not json")), LLMError),
-        (FakeResponse(200, {"choices": []}), LLMError),
-        (requests.Timeout(), LLMTimeoutError),
-        (requests.ConnectionError(), LLMError),
+        (FakeResponse(429, headers={"retry-after": "7"}), RateLimitError, True),
+        (FakeResponse(500), LLMError, True),
+        (FakeResponse(400), LLMError, False),
+        (FakeResponse(200, ValueError("not json")), LLMError, True),
+        (FakeResponse(200, {"choices": []}), LLMError, True),
+        (requests.Timeout(), LLMTimeoutError, True),
+        (requests.ConnectionError(), LLMError, True),
     ],
 )
-def test_openai_provider_maps_failures(outcome: Any, error: type[Exception]) -> None:
-    """429, 5xx, bad bodies, timeouts and connection errors map to the pipeline's errors."""
+def test_openai_provider_maps_failures(
+    outcome: Any, error: type[Exception], retryable: bool
+) -> None:
+    """429, 5xx, 4xx, bad bodies, timeouts and connection errors map to pipeline errors."""
     llm, _ = _openai(outcome)
-    with pytest.raises(error):
-        llm.complete("q", PASSAGES)
+    with pytest.raises(error) as info:
+        llm.complete("q", PASSAGES, timeout_seconds=5)
+    assert getattr(info.value, "retryable", None) is retryable
+
+
+def test_openai_provider_spends_added_latency_out_of_the_timeout() -> None:
+    """Added latency is waited first; the HTTP timeout gets what is left of the budget."""
+    llm, session = _openai(FakeResponse(200, {"choices": [{"message": {"content": "x"}}]}))
+    llm.complete("q", PASSAGES, timeout_seconds=5, added_latency_seconds=1.5)
+    assert session.calls[0]["timeout"] == pytest.approx(3.5)

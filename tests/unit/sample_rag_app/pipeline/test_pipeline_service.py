@@ -6,6 +6,7 @@ import random
 from typing import Any
 
 import pytest
+from rag_test_support import RecordingClock, RecordingTelemetry
 
 from sample_rag_app.pipeline.errors import (
     InternalPipelineError,
@@ -21,22 +22,6 @@ from sample_rag_app.settings import Settings
 QUESTION = "How does a response cache lower RAG cost?"
 
 
-class RecordingTelemetry:
-    """Records every report as (method name, keyword arguments)."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        def record(**kwargs: Any) -> None:
-            self.events.append((name, kwargs))
-
-        return record
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.events]
-
-
 def _pipeline(**overrides: Any) -> tuple[RagPipeline, RecordingTelemetry, list[float]]:
     values: dict[str, Any] = {
         "simulated_latency_median_seconds": 0.0,
@@ -45,12 +30,13 @@ def _pipeline(**overrides: Any) -> tuple[RagPipeline, RecordingTelemetry, list[f
     }
     values.update(overrides)
     telemetry = RecordingTelemetry()
-    sleeps: list[float] = []
+    clock = RecordingClock()
     pipeline = RagPipeline.from_settings(
-        Settings(**values), telemetry, rng=random.Random(5), sleep=sleeps.append
+        Settings(**values), telemetry, rng=random.Random(5), clock=clock
     )
     pipeline.load()
-    return pipeline, telemetry, sleeps
+    telemetry.events.clear()  # what construction reported (the resilience configuration)
+    return pipeline, telemetry, clock.sleeps
 
 
 def test_answer_runs_every_stage_and_reports_them_in_order() -> None:
@@ -71,6 +57,7 @@ def test_answer_runs_every_stage_and_reports_them_in_order() -> None:
     assert answer.sources[0].id.startswith("cache-")
     assert answer.cost_usd > 0
     assert answer.model == "gpt-4o-mini"
+    assert (answer.level, answer.degraded) == ("primary", False)
     llm_event = dict(telemetry.events)["llm_call_completed"]
     assert llm_event["cost_usd"] == answer.cost_usd
     assert dict(telemetry.events)["cache_lookup"] == {"hit": False}
@@ -84,7 +71,8 @@ def test_second_identical_question_is_served_from_the_cache() -> None:
     second = pipeline.answer("how does a response cache lower rag cost", 3, "cid-2")
     assert telemetry.names() == ["query_received", "cache_lookup", "query_succeeded"]
     assert dict(telemetry.events)["query_succeeded"]["cached"] is True
-    assert second.cached
+    assert dict(telemetry.events)["query_succeeded"]["level"] == "cache"
+    assert (second.cached, second.level) == (True, "cache")
     assert second.cost_usd == 0.0
     assert second.correlation_id == "cid-2"
     assert (second.answer, second.sources) == (first.answer, first.sources)
@@ -134,12 +122,25 @@ def test_failed_answers_are_not_cached() -> None:
 
 
 def test_timeout_fault_waits_the_timeout_and_added_latency_is_slept() -> None:
-    """A timeout fault sleeps llm_timeout_seconds; added latency sleeps before the LLM call."""
+    """A timeout fault sleeps llm_timeout_seconds; an error fault first sleeps added latency."""
     pipeline, _, sleeps = _pipeline()
     pipeline.faults.update(FaultUpdate(added_latency_seconds=1.25, llm_timeout_rate=1.0))
     with pytest.raises(LLMTimeoutError):
         pipeline.answer(QUESTION, 3, "cid")
-    assert sleeps == [1.25, 3.0]
+    assert sleeps == [3.0]
+    pipeline.faults.update(FaultUpdate(llm_timeout_rate=0.0, llm_error_rate=1.0))
+    with pytest.raises(LLMError):
+        pipeline.answer(QUESTION, 3, "cid")
+    assert sleeps == [3.0, 1.25]
+
+
+def test_added_latency_beyond_the_timeout_is_a_timeout() -> None:
+    """Added latency longer than the LLM timeout makes the call time out after the timeout."""
+    pipeline, _, sleeps = _pipeline()
+    pipeline.faults.update(FaultUpdate(added_latency_seconds=4.0))
+    with pytest.raises(LLMTimeoutError):
+        pipeline.answer(QUESTION, 3, "cid")
+    assert sleeps == [3.0]
 
 
 def test_unexpected_exceptions_become_internal_errors() -> None:
@@ -158,7 +159,9 @@ def test_unexpected_exceptions_become_internal_errors() -> None:
 
 def test_pipeline_is_not_ready_before_load() -> None:
     """Before load() the pipeline is not ready and queries fail as vector_store_unavailable."""
-    pipeline = RagPipeline.from_settings(Settings(fault_llm_error_rate=0), NullTelemetry())
+    pipeline = RagPipeline.from_settings(
+        Settings(fault_llm_error_rate=0), NullTelemetry(), clock=RecordingClock()
+    )
     assert not pipeline.ready
     with pytest.raises(VectorStoreUnavailableError):
         pipeline.answer(QUESTION, 3, "cid")

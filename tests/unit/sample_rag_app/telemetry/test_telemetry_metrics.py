@@ -6,7 +6,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 from prometheus_client.parser import text_string_to_metric_families
 
-from sample_rag_app.pipeline.errors import ERROR_TYPES
+from sample_rag_app.pipeline.errors import ANSWER_LEVELS, ERROR_TYPES
+from sample_rag_app.pipeline.resilience.config import MECHANISMS
 from sample_rag_app.telemetry.metrics import INVALID_REASONS, RagMetrics
 from sample_rag_app.telemetry.recorder import RagTelemetry
 
@@ -26,11 +27,27 @@ CONTRACT: dict[str, tuple[str, ...]] = {
     "rag_build_info": ("llm_provider", "python_version", "version"),
     "rag_circuit_breaker_state": ("service", "state"),
     "rag_retries_total": ("service",),
+    # resilience (M2.4)
+    "rag_answers_total": ("level",),
+    "rag_retry_budget_exhausted_total": ("service",),
+    "rag_circuit_breaker_transitions_total": ("service", "state"),
+    "rag_llm_inflight": (),
+    "rag_llm_queue_depth": (),
+    "rag_shed_requests_total": (),
+    "rag_paced_calls_total": (),
+    "rag_pacing_wait_seconds_total": (),
+    "rag_resilience_enabled": ("mechanism",),
 }
 
 
 def _metrics(registry: CollectorRegistry) -> RagMetrics:
-    return RagMetrics(registry, model="gpt-4o-mini", version="1.2.3", llm_provider="simulated")
+    return RagMetrics(
+        registry,
+        model="gpt-4o-mini",
+        secondary_model="gpt-4.1-nano",
+        version="1.2.3",
+        llm_provider="simulated",
+    )
 
 
 def _sample_labels(registry: CollectorRegistry) -> dict[str, set[tuple[str, ...]]]:
@@ -73,6 +90,32 @@ def test_labelled_children_are_pre_created_at_zero(registry: CollectorRegistry) 
     for service in ("llm", "vector_store"):
         assert registry.get_sample_value("rag_retries_total", {"service": service}) == 0
     assert registry.get_sample_value("rag_cost_usd_total", {"model": "gpt-4o-mini"}) == 0
+
+
+def test_resilience_children_are_pre_created_with_fixed_label_values(
+    registry: CollectorRegistry,
+) -> None:
+    """Answer levels, mechanisms, breaker transitions and both models exist before traffic."""
+    _metrics(registry)
+    for level in ANSWER_LEVELS:
+        assert registry.get_sample_value("rag_answers_total", {"level": level}) == 0
+    for mechanism in MECHANISMS:
+        assert registry.get_sample_value("rag_resilience_enabled", {"mechanism": mechanism}) == 0
+    for service in ("llm", "vector_store"):
+        assert (
+            registry.get_sample_value("rag_retry_budget_exhausted_total", {"service": service}) == 0
+        )
+        for state in ("closed", "open", "half_open"):
+            labels = {"service": service, "state": state}
+            assert registry.get_sample_value("rag_circuit_breaker_transitions_total", labels) == 0
+    for model in ("gpt-4o-mini", "gpt-4.1-nano"):
+        assert registry.get_sample_value("rag_cost_usd_total", {"model": model}) == 0
+        for kind in ("prompt", "completion"):
+            labels = {"model": model, "kind": kind}
+            assert registry.get_sample_value("rag_tokens_total", labels) == 0
+    for name in ("rag_llm_inflight", "rag_llm_queue_depth", "rag_shed_requests_total",
+                 "rag_paced_calls_total", "rag_pacing_wait_seconds_total"):  # fmt: skip
+        assert registry.get_sample_value(name) == 0
 
 
 def test_query_duration_buckets_are_the_contracted_ones(registry: CollectorRegistry) -> None:
@@ -128,7 +171,7 @@ def test_query_outcomes_update_counters_and_carry_exemplars(registry: CollectorR
     """Success and failure both observe the latency with a correlation_id exemplar."""
     telemetry = RagTelemetry(_metrics(registry), logging_enabled=False)
     telemetry.query_received(question="q", top_k=4)
-    telemetry.query_succeeded(seconds=0.12, correlation_id="ok-1", cached=False)
+    telemetry.query_succeeded(seconds=0.12, correlation_id="ok-1", cached=False, level="primary")
     telemetry.query_received(question="q", top_k=4)
     telemetry.query_failed(
         seconds=7.0, correlation_id="bad-1", error_type="llm_timeout", stage="llm"
@@ -136,6 +179,7 @@ def test_query_outcomes_update_counters_and_carry_exemplars(registry: CollectorR
     assert registry.get_sample_value("rag_requests_total") == 2
     assert registry.get_sample_value("rag_errors_total") == 1
     assert registry.get_sample_value("rag_errors_by_type_total", {"error_type": "llm_timeout"}) == 1
+    assert registry.get_sample_value("rag_answers_total", {"level": "primary"}) == 1
     assert registry.get_sample_value("rag_query_duration_seconds_count") == 2
     openmetrics = generate_openmetrics(registry).decode()
     assert '# {correlation_id="ok-1"} 0.12' in openmetrics
@@ -157,6 +201,44 @@ def test_llm_usage_counts_tokens_and_cost_under_the_configured_model(
     assert registry.get_sample_value("rag_tokens_total", {**model, "kind": "completion"}) == 50
     assert registry.get_sample_value("rag_cost_usd_total", model) == 0.001
     assert registry.get_sample_value("rag_stage_duration_seconds_count", {"stage": "llm"}) == 1
+
+
+def test_secondary_model_usage_is_counted_under_its_own_label(
+    registry: CollectorRegistry,
+) -> None:
+    """A fallback model's tokens and cost go to its own pre-created model label."""
+    telemetry = RagTelemetry(_metrics(registry), logging_enabled=False)
+    telemetry.llm_call_completed(
+        seconds=0.1, model="gpt-4.1-nano", prompt_tokens=100, completion_tokens=10,
+        cost_usd=0.0002,
+    )  # fmt: skip
+    assert registry.get_sample_value("rag_cost_usd_total", {"model": "gpt-4.1-nano"}) == 0.0002
+    assert registry.get_sample_value("rag_cost_usd_total", {"model": "gpt-4o-mini"}) == 0
+
+
+def test_resilience_reports_drive_their_series(registry: CollectorRegistry) -> None:
+    """Retries, budget, breaker transitions, admission, shedding, pacing and switches count."""
+    telemetry = RagTelemetry(_metrics(registry), logging_enabled=False)
+    telemetry.retry_scheduled(service="llm", attempt=2, wait_seconds=0.1, error_type="llm_error")
+    telemetry.retry_budget_exhausted(service="vector_store")
+    telemetry.circuit_state_changed(
+        service="llm", previous="closed", state="open", correlation_id="c-1"
+    )
+    telemetry.admission_changed(inflight=3, queued=2)
+    telemetry.request_shed()
+    telemetry.llm_call_paced(seconds=0.25)
+    telemetry.resilience_configured(in_effect={m: m == "retries" for m in MECHANISMS})
+    value = registry.get_sample_value
+    assert value("rag_retries_total", {"service": "llm"}) == 1
+    assert value("rag_retry_budget_exhausted_total", {"service": "vector_store"}) == 1
+    assert value("rag_circuit_breaker_state", {"service": "llm", "state": "open"}) == 1
+    assert value("rag_circuit_breaker_state", {"service": "llm", "state": "closed"}) == 0
+    assert value("rag_circuit_breaker_transitions_total", {"service": "llm", "state": "open"}) == 1
+    assert (value("rag_llm_inflight"), value("rag_llm_queue_depth")) == (3, 2)
+    assert value("rag_shed_requests_total") == 1
+    assert (value("rag_paced_calls_total"), value("rag_pacing_wait_seconds_total")) == (1, 0.25)
+    assert value("rag_resilience_enabled", {"mechanism": "retries"}) == 1
+    assert value("rag_resilience_enabled", {"mechanism": "pacing"}) == 0
 
 
 def test_cache_lookups_count_hits_and_requests(registry: CollectorRegistry) -> None:

@@ -59,6 +59,9 @@ def test_put_get_delete_change_and_reset_the_faults(make_client: ClientFactory) 
         "added_latency_seconds": 0.0,
         "vector_store_down": False,
         "rate_limit_consumed_percent": 0.0,
+        "llm_outage_remaining_seconds": 0.0,
+        "latency_spike_seconds": 0.0,
+        "latency_spike_remaining_seconds": 0.0,
     }
     changed = client.put("/admin/faults", json={"vector_store_down": True}, headers=AUTH)
     assert changed.status_code == 200
@@ -71,14 +74,46 @@ def test_put_get_delete_change_and_reset_the_faults(make_client: ClientFactory) 
 
 
 @pytest.mark.parametrize(
-    "body", [{"llm_error_rate": 1.5}, {"unknown_fault": True}, {"added_latency_seconds": -1}]
+    "body",
+    [
+        {"llm_error_rate": 1.5},
+        {"unknown_fault": True},
+        {"added_latency_seconds": -1},
+        {"llm_error_rate": "0.5"},
+        {"vector_store_down": "yes"},
+        {"llm_outage_seconds": 0},
+        {"latency_spike_seconds": 2},
+    ],
 )
 def test_invalid_fault_values_are_422(make_client: ClientFactory, body: dict[str, object]) -> None:
-    """Out-of-range or unknown fault fields are rejected with 422 invalid_body."""
+    """Out-of-range, wrongly typed, unknown or incomplete fault fields are 422 invalid_body."""
     client = make_client(admin_token=ADMIN_TOKEN)
     response = client.put("/admin/faults", json=body, headers=AUTH)
     assert response.status_code == 422
     assert response.json()["error"] == "invalid_body"
+
+
+def test_out_of_range_fault_message_names_the_allowed_range(make_client: ClientFactory) -> None:
+    """The 422 message of a value out of range names the field and its whole range."""
+    client = make_client(admin_token=ADMIN_TOKEN)
+    response = client.put("/admin/faults", json={"llm_outage_seconds": 7200}, headers=AUTH)
+    message = response.json()["message"]
+    assert "llm_outage_seconds" in message
+    assert "greater than 0 and at most 3600" in message
+
+
+def test_outage_fault_fails_queries_and_shows_its_remaining_time(
+    make_client: ClientFactory,
+) -> None:
+    """PUT llm_outage_seconds fails every query with 502 llm_error; GET shows the time left."""
+    client = make_client(admin_token=ADMIN_TOKEN)
+    status = client.put("/admin/faults", json={"llm_outage_seconds": 120}, headers=AUTH).json()
+    assert 0 < status["llm_outage_remaining_seconds"] <= 120
+    response = client.post("/query", json={"question": "What is RAG?"})
+    assert (response.status_code, response.json()["error"]) == (502, "llm_error")
+    cleared = client.delete("/admin/faults", headers=AUTH).json()
+    assert cleared["llm_outage_remaining_seconds"] == 0
+    assert client.post("/query", json={"question": "What is RAG?"}).status_code == 200
 
 
 def test_token_is_checked_before_the_body(make_client: ClientFactory) -> None:

@@ -15,7 +15,10 @@ def test_query_answers_with_sources_and_echoes_the_correlation_id(client: TestCl
     response = client.post("/query", json=QUESTION, headers={"X-Correlation-ID": "it-1"})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"answer", "sources", "correlation_id", "cached", "cost_usd", "model"}
+    assert set(body) == {
+        "answer", "sources", "correlation_id", "cached", "cost_usd", "model", "answer_level",
+        "degraded",
+    }  # fmt: skip
     assert body["answer"]
     assert len(body["sources"]) == 3
     assert set(body["sources"][0]) == {"id", "title", "score"}
@@ -24,6 +27,7 @@ def test_query_answers_with_sources_and_echoes_the_correlation_id(client: TestCl
     assert body["cached"] is False
     assert body["cost_usd"] > 0
     assert body["model"] == "gpt-4o-mini"
+    assert (body["answer_level"], body["degraded"]) == ("primary", False)
 
 
 def test_repeated_query_is_cached_and_counted(
@@ -185,9 +189,13 @@ def test_metrics_disabled_records_nothing(make_client: ClientFactory) -> None:
 def test_openapi_documents_every_endpoint_and_the_error_model(client: TestClient) -> None:
     """The OpenAPI document lists every route, the response models and the error shape."""
     spec = client.get("/openapi.json").json()
-    assert {"/query", "/metrics", "/healthz", "/readyz", "/admin/faults"} <= set(spec["paths"])
+    paths = {"/query", "/metrics", "/healthz", "/readyz", "/admin/faults", "/admin/resilience"}
+    assert paths <= set(spec["paths"])
     query = spec["paths"]["/query"]["post"]["responses"]
     assert {"200", "400", "413", "422", "502", "503", "504"} <= set(query)
     schemas = spec["components"]["schemas"]
-    assert {"QueryRequest", "QueryResponse", "ErrorResponse", "FaultConfig"} <= set(schemas)
+    assert {
+        "QueryRequest", "QueryResponse", "ErrorResponse", "FaultStatus", "FaultUpdate",
+        "ResilienceConfig", "ResilienceUpdate",
+    } <= set(schemas)  # fmt: skip
     assert set(schemas["ErrorResponse"]["properties"]) == {"error", "message", "correlation_id"}

@@ -1,0 +1,164 @@
+"""The baseline covers the span its data really covers, and says what it cannot claim."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+import pytest
+import responses
+
+from lab.checks import baseline as check
+from lab.checks.baseline import CounterSamples, bucket_quantile, increases
+from lab.clients import PrometheusClient
+
+BASE = "http://prometheus.test:9090"
+NOW = datetime(2026, 1, 10, 12, 15, tzinfo=UTC)
+
+
+def series(name: str, points: list[tuple[float, float]], **labels: str) -> CounterSamples:
+    return CounterSamples(name, labels, points)
+
+
+def test_increase_counts_a_counter_reset_as_a_restart_from_zero() -> None:
+    """10 → 30, reset, → 5: the counter grew by 25, as Prometheus's increase() says."""
+    inc = increases([series("rag_requests_total", [(0, 10), (15, 30), (30, 5)])])
+    assert inc is not None
+    assert inc.total("rag_requests_total") == 25
+    assert (inc.start, inc.end) == (0, 30)
+
+
+def test_since_starts_each_series_at_the_last_scrape_before_it() -> None:
+    """An experiment arm starting at t=20 counts from the scrape at 15, not from 0."""
+    inc = increases(
+        [series("rag_requests_total", [(0, 0), (15, 100), (30, 160), (45, 230)])], since=20
+    )
+    assert inc is not None
+    assert inc.total("rag_requests_total") == 130
+    assert inc.seconds == 30
+
+
+def test_no_span_without_two_request_samples() -> None:
+    """One scrape cannot show growth: no increases at all."""
+    assert increases([series("rag_requests_total", [(0, 5)])]) is None
+
+
+@pytest.mark.parametrize(
+    ("quantile", "expected"),
+    [(0.5, 0.15), (0.9, 0.4), (0.99, 0.4)],
+)
+def test_bucket_quantile_interpolates_like_histogram_quantile(
+    quantile: float, expected: float
+) -> None:
+    """p50 falls in (0.1, 0.2] holding ranks 40-60: 0.15; p99 in +Inf: the largest bound."""
+    buckets = {"0.1": 40.0, "0.2": 60.0, "0.4": 90.0, "+Inf": 100.0}
+    assert bucket_quantile(quantile, buckets) == pytest.approx(expected)
+
+
+def test_bucket_quantile_without_observations_is_none() -> None:
+    """An empty histogram has no quantile (not 0 s)."""
+    assert bucket_quantile(0.95, {"0.1": 0.0, "+Inf": 0.0}) is None
+
+
+def matrix(*items: tuple[dict[str, str], list[tuple[float, float]]]) -> dict[str, object]:
+    return {
+        "status": "success",
+        "data": {
+            "resultType": "matrix",
+            "result": [
+                {"metric": labels, "values": [[t, str(v)] for t, v in points]}
+                for labels, points in items
+            ],
+        },
+    }
+
+
+def two_minutes_of_traffic(requests_per_scrape: int, errors_at_end: int) -> dict[str, object]:
+    """A lab two minutes old at 2 req/s: 9 scrapes, 15 s apart, ending at NOW."""
+    end = NOW.timestamp()
+    times = [end - 120 + 15 * i for i in range(9)]
+    req = [(t, float(requests_per_scrape * i)) for i, t in enumerate(times)]
+    err = [(t, 0.0 if i < 8 else float(errors_at_end)) for i, t in enumerate(times)]
+    cost = [(t, 0.0001 * requests_per_scrape * i) for i, t in enumerate(times)]
+    total = requests_per_scrape * 8
+    bucket = "rag_query_duration_seconds_bucket"
+    return matrix(
+        ({"__name__": "rag_requests_total"}, req),
+        ({"__name__": "rag_errors_total"}, err),
+        ({"__name__": "rag_cost_usd_total", "model": "gpt-4o-mini"}, cost),
+        ({"__name__": "rag_answers_total", "level": "primary"}, [(times[0], 0), (end, total)]),
+        ({"__name__": bucket, "le": "0.2"}, [(times[0], 0), (end, total / 2)]),
+        ({"__name__": bucket, "le": "+Inf"}, [(times[0], 0), (end, total)]),
+    )  # fmt: skip
+
+
+@responses.activate
+def test_two_minutes_in_a_15m_window_report_rates_over_two_minutes() -> None:
+    """The issue's case: 2 req/s two minutes after `up` is 2 req/s, not 0.24."""
+    responses.get(f"{BASE}/api/v1/query", json=two_minutes_of_traffic(30, 2))
+    baseline = check.measure(PrometheusClient(BASE), "15m", at=NOW)
+    assert baseline.span_seconds == 120
+    assert baseline.requests == 240
+    assert baseline.requests_per_second == pytest.approx(2.0)
+    assert baseline.cost_per_hour_usd == pytest.approx(3600 * 0.024 / 120)
+    assert baseline.error_rate_percent == pytest.approx(100 * 2 / 240)
+    assert baseline.answers_by_level == {"primary": 240}
+    assert baseline.p50_latency_seconds == pytest.approx(0.2)
+    query = responses.calls[0].request.params["query"]  # type: ignore[union-attr]
+    assert query.startswith('{__name__=~"rag_requests_total|')
+    assert query.endswith("[900s]")
+
+
+@responses.activate
+def test_a_young_lab_is_flagged_with_the_time_left_to_wait() -> None:
+    """240 requests are too few for the band; both notes say how long to wait."""
+    responses.get(f"{BASE}/api/v1/query", json=two_minutes_of_traffic(30, 2))
+    baseline = check.measure(PrometheusClient(BASE), "15m", at=NOW)
+    assert baseline.too_few_requests
+    span_note, count_note = baseline.warnings
+    assert "covers 2m00s of the 15m00s window" in span_note
+    assert "full in 13m00s" in span_note
+    assert "240 requests are too few" in count_note
+    assert "wait about" in count_note
+    assert not baseline.claims_target
+
+
+def test_enough_requests_without_errors_claim_the_target() -> None:
+    """3000 answered requests over the whole window: no warning, the target is shown."""
+    inc = increases(
+        [
+            series("rag_requests_total", [(0, 0), (900, 3000)]),
+            series("rag_errors_total", [(0, 0), (900, 0)]),
+        ]
+    )
+    baseline = check.from_increases(
+        inc, window="15m", window_seconds=900, measured_at=NOW, source="test"
+    )
+    assert baseline.warnings == ()
+    assert baseline.claims_target
+    assert "shows < 0.1 %" in check.describe_target_claim(baseline)
+
+
+def test_an_old_baseline_file_without_span_fields_still_loads() -> None:
+    """Baselines saved before spans were recorded load with those fields empty."""
+    old = {"window": "15m", "measured_at": NOW.isoformat(), "error_rate_percent": 0.8}
+    loaded = check.Baseline.from_json(old)
+    assert loaded.error_rate_percent == 0.8
+    assert loaded.span_seconds is None
+    assert loaded.warnings == ()
+
+
+def test_describe_error_rate_names_the_counts_and_the_interval() -> None:
+    """The sentence carries errors, requests, span and the 95 % interval."""
+    inc = increases(
+        [
+            series("rag_requests_total", [(0, 0), (690, 1000)]),
+            series("rag_errors_total", [(0, 0), (690, 6)]),
+        ]
+    )
+    baseline = check.from_increases(
+        inc, window="15m", window_seconds=900, measured_at=NOW, source="test"
+    )
+    text = check.describe_error_rate(baseline)
+    assert text == "0.60 % (95 % interval 0.22-1.30 %, 6 errors in 1000 requests over 11m30s)"
+    assert math.isclose(baseline.error_rate_low_percent or 0, 0.2203, abs_tol=1e-3)
