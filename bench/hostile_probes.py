@@ -194,9 +194,12 @@ def probe_framing(source: Path, workdir: Path) -> dict[str, Any]:
 
 
 def probe_slow_queries(source: Path, workdir: Path) -> dict[str, Any]:
-    """60 queries with 20 s of injected latency; how long /metrics and the admin take."""
+    """60 queries with 20 s of injected latency; how long /metrics and the admin take.
+    (The LLM timeout is raised to 60 s: since the resilience layer, injected latency counts
+    against it, and the probe is about 20 s of it holding the worker threads.)"""
+    env = _app_env(RAG_LLM_TIMEOUT_SECONDS="60")
     with (
-        serve("sample_rag_app", source, _app_env(), "/readyz", workdir) as app,
+        serve("sample_rag_app", source, env, "/readyz", workdir) as app,
         httpx.Client(base_url=app.url, timeout=120) as client,
         ThreadPoolExecutor(66) as pool,
     ):

@@ -153,3 +153,47 @@ def test_top_k_accepts_what_json_schema_calls_an_integer(client: TestClient) -> 
     for loose in (2.5, "2", True):
         response = client.post("/query", json={"question": "q", "top_k": loose})
         assert response.status_code == 422, loose
+
+
+def test_admin_ranges_the_server_enforces_are_in_the_openapi_document(
+    make_client: ClientFactory,
+) -> None:
+    """For every number field of every admin body: when the server refuses a huge or a
+    very negative value, the document states the maximum or the minimum it enforces."""
+    client = make_client(admin_token=ADMIN_TOKEN)
+    document = client.get("/openapi.json").json()
+    checked = 0
+    for path, item in document["paths"].items():
+        body = item.get("put", {}).get("requestBody", {}).get("content", {})
+        if not path.startswith("/admin") or "application/json" not in body:
+            continue
+        name = body["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        for field, schema in document["components"]["schemas"][name]["properties"].items():
+            kinds = {option.get("type") for option in schema.get("anyOf", [schema])}
+            if not kinds & {"number", "integer"}:
+                continue
+            for value, keywords in (
+                (-(10**9), ("minimum", "exclusiveMinimum")),
+                (10**9, ("maximum", "exclusiveMaximum")),
+            ):
+                response = client.put(path, json={field: value}, headers=AUTH)
+                if response.status_code == 422 and "must be" in response.json()["message"]:
+                    assert set(keywords) & set(schema), (path, field, value, schema)
+                    checked += 1
+    assert checked >= 10
+
+
+def test_admin_integers_accept_what_json_schema_calls_an_integer(
+    make_client: ClientFactory,
+) -> None:
+    """An admin integer field takes 3.0 like 3 (JSON Schema's integer), not 3.5 or "3"."""
+    client = make_client(admin_token=ADMIN_TOKEN)
+    document = client.get("/openapi.json").json()
+    schema = document["components"]["schemas"]["ResilienceUpdate"]["properties"]
+    field = next(n for n, s in schema.items() if {"type": "integer"} in s.get("anyOf", []))
+    low = schema[field].get("minimum", 1)
+    assert (
+        client.put("/admin/resilience", json={field: float(low)}, headers=AUTH).status_code == 200
+    )
+    for loose in (low + 0.5, str(low)):
+        assert client.put("/admin/resilience", json={field: loose}, headers=AUTH).status_code == 422
