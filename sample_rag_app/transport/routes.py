@@ -25,6 +25,7 @@ from sample_rag_app.pipeline.service import RagPipeline
 from sample_rag_app.settings import Settings
 from sample_rag_app.transport.errors import ApiError, correlation_id_of
 from sample_rag_app.transport.schemas import (
+    NOT_BLANK,
     ErrorResponse,
     HealthResponse,
     QueryRequest,
@@ -317,7 +318,7 @@ def document_question_limits(app: FastAPI) -> None:
             schema = build()
             question = schema["components"]["schemas"]["QueryRequest"]["properties"]["question"]
             question.update(
-                minLength=1, maxLength=_settings_of(app).max_question_length, pattern=r"\S"
+                minLength=1, maxLength=_settings_of(app).max_question_length, pattern=NOT_BLANK
             )
         return app.openapi_schema or build()
 

@@ -10,6 +10,10 @@ from sample_rag_app.pipeline.errors import AnswerLevel
 
 MAX_TOP_K = 20
 DEFAULT_TOP_K = 4
+#: "Holds a character str.strip() keeps": the route's not-blank rule as a JSON Schema
+#: pattern, its class being exactly the characters of str.isspace(). (A bare \S would not
+#: do: regex engines disagree on which characters are space.)
+NOT_BLANK = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
 class QueryRequest(BaseModel):

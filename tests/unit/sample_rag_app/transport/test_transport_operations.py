@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 import threading
 from typing import Any
 
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from rag_test_support import ADMIN_TOKEN, ClientFactory
 
 from sample_rag_app.transport import routes as transport_routes
+from sample_rag_app.transport.schemas import NOT_BLANK
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 OPERATIONS = ("/metrics", "/healthz", "/readyz", "/admin")
@@ -197,3 +199,21 @@ def test_admin_integers_accept_what_json_schema_calls_an_integer(
     )
     for loose in (low + 0.5, str(low)):
         assert client.put("/admin/resilience", json={field: loose}, headers=AUTH).status_code == 422
+
+
+def test_the_not_blank_pattern_is_what_strip_removes() -> None:
+    """The schema's pattern names exactly the characters str.strip() removes, so a
+    question matches it if and only if the route does not find it blank."""
+    spaces = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+    assert re.fullmatch(f"[{spaces}]*", spaces)
+    for char in spaces:
+        assert not re.search(NOT_BLANK, f"{char}{char}"), hex(ord(char))
+    for text in ("q", " q ", "\x1fq", "\u200b", "\x00"):
+        assert re.search(NOT_BLANK, text), repr(text)
+        assert text.strip(), repr(text)
+
+
+def test_openapi_pattern_of_question_is_the_not_blank_rule(client: TestClient) -> None:
+    """The document's question pattern is the rule the route applies."""
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["QueryRequest"]
+    assert schema["properties"]["question"]["pattern"] == NOT_BLANK
