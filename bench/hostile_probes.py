@@ -13,7 +13,8 @@ over sockets only, so the same probes run against an older tree for a before/aft
 - schemathesis (this tree only): every operation of both OpenAPI documents, ``--checks
   all``, bounded by ``--max-examples``; requests and 5xx as the servers logged them.
 
-Usage: ``python bench/hostile_probes.py [--before-source DIR] [--max-examples 100]``.
+Usage: ``python bench/hostile_probes.py [--before-source DIR] [--max-examples 500]
+[--fuzz-seconds 120]``.
 Writes bench/results/hostile_probes.md. Loopback only; every process is stopped at the end.
 """
 
@@ -294,14 +295,25 @@ def _server_statuses(proc: Proc) -> Counter[int]:
     )
 
 
-def probe_schemathesis(workdir: Path, max_examples: int) -> list[dict[str, Any]]:
-    """Both OpenAPI documents; the admin PUT apart, since the faults it sets make /query
+def probe_schemathesis(
+    workdir: Path, max_examples: int, max_seconds: int | None
+) -> list[dict[str, Any]]:
+    """Both OpenAPI documents; the admin PUTs apart, since the faults they set make /query
     answer the 5xx they are meant to cause."""
     bounded = ["--max-examples", str(max_examples), "--request-timeout", "30"]
+    if max_seconds is not None:  # fuzz again and again until the time is spent
+        bounded += ["--max-time", str(max_seconds)]
     runs = []
-    app_env = _app_env(RAG_SIMULATED_LATENCY_MEDIAN_SECONDS="0", RAG_LOG_LEVEL="debug")
+    # The simulated provider's quota (600 calls a minute) would answer part of the fuzzing
+    # with its documented 503 rate_limited; lift it so the API itself is what is probed.
+    app_env = _app_env(
+        RAG_SIMULATED_LATENCY_MEDIAN_SECONDS="0",
+        RAG_LOG_LEVEL="debug",
+        RAG_RATE_LIMIT_REQUESTS_PER_MINUTE="100000000",
+        RAG_RATE_LIMIT_TOKENS_PER_MINUTE="100000000000",
+    )
     for name, extra in (
-        ("app", ["--exclude-path", "/admin/faults", "--exclude-method", "PUT"]),
+        ("app", ["--exclude-method", "PUT"]),
         ("app admin", ["--include-path-regex", "^/admin/"]),
     ):
         with serve("sample_rag_app", ROOT, app_env, "/readyz", workdir) as app:
@@ -312,6 +324,12 @@ def probe_schemathesis(workdir: Path, max_examples: int) -> list[dict[str, Any]]
             lines = app.log_lines()
         result["requests"] = sum(statuses.values())
         result["server_5xx"] = sum(n for status, n in statuses.items() if status >= 500)
+        failed = Counter(
+            str(line.get("error_type", line["event"]))
+            for line in lines
+            if line.get("event") in {"query_failed", "unhandled_exception"}
+        )
+        result["server_5xx"] = f"{result['server_5xx']} {dict(failed) if failed else ''}".strip()
         result["non_json_log_lines"] = sum(1 for line in lines if line["event"] == "<not json>")
         result["name"] = name
         runs.append(result)
@@ -445,6 +463,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before-source", type=Path, help="an older tree to probe too")
     parser.add_argument("--max-examples", type=int, default=500)
+    parser.add_argument(
+        "--fuzz-seconds", type=int, help="schemathesis --max-time per document (repeats)"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="hostile-probes-"))
     try:
@@ -464,7 +485,7 @@ def main() -> None:
                 print(f"{label}: {name}", file=sys.stderr)
                 target[name] = probe(source, workdir)
         print("schemathesis", file=sys.stderr)
-        fuzz = probe_schemathesis(workdir, args.max_examples)
+        fuzz = probe_schemathesis(workdir, args.max_examples, args.fuzz_seconds)
         RESULTS.write_text(render(probes, before, fuzz, sys.argv[1:]), encoding="utf-8")
         print(RESULTS.read_text())
     finally:
