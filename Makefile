@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help venv up down logs ps test test-unit test-reliability test-integration test-slow check check-in-compose generate lint format offline-images clean
+.PHONY: help venv up down logs ps test test-unit test-reliability test-integration test-extended check check-in-compose generate lint format offline-images clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,10 +41,10 @@ test-reliability: $(INSTALLED) ## Hostile input, slow clients and crashes agains
 	$(BIN)/pytest tests/reliability -m reliability -v
 
 test-integration: $(INSTALLED) ## Integration tests: bring up a private compose stack and test it
-	$(BIN)/pytest tests/integration -m "integration and not slow" -v
+	$(BIN)/pytest tests/integration -m "integration and not extended" -v
 
-test-slow: $(INSTALLED) ## The slow integration tests (10+ minutes each: alerts with a long `for`)
-	$(BIN)/pytest tests/integration -m "integration and slow" -v
+test-extended: $(INSTALLED) ## The slow integration tests (10+ minutes each: alerts with a long `for`)
+	$(BIN)/pytest tests/integration -m "integration and extended" -v
 
 check: $(INSTALLED) ## Run `lab check` against the running lab
 	$(BIN)/lab check

@@ -100,7 +100,7 @@ def draw_latency_slo(axis: Axes) -> None:
 
 def write_chart(prometheus: PrometheusClient, baseline: Baseline, path: Path) -> None:
     """The baseline's span as the dashboard draws it, against the band, target and SLO."""
-    plt = _pyplot()
+    plt = pyplot()
     end = datetime.fromisoformat(baseline.measured_at)
     start = (
         datetime.fromisoformat(baseline.span_start)
@@ -123,7 +123,7 @@ def write_chart(prometheus: PrometheusClient, baseline: Baseline, path: Path) ->
         axis.set_ylabel(label)
         axis.set_ylim(bottom=0)
         axis.grid(alpha=0.3)
-        axis.legend(loc="upper left", fontsize=8)
+        axis.legend(loc="best", fontsize=8)
     axes[-1].set_xlabel("time (UTC)")
     axes[0].set_title(
         f"RAG baseline: {baseline.span_seconds or 0:.0f} s of data to {end:%Y-%m-%d %H:%M} UTC "
@@ -135,44 +135,54 @@ def write_chart(prometheus: PrometheusClient, baseline: Baseline, path: Path) ->
     plt.close(figure)
 
 
-def write_comparison_chart(
-    baselines: Sequence[Baseline], labels: Sequence[str], path: Path, *, title: str
+COMPARISON_COLORS = ("tab:orange", "tab:blue", "tab:purple", "tab:gray")
+
+
+def draw_comparison(
+    errors: Axes, latency: Axes, cost: Axes, baselines: Sequence[Baseline], labels: Sequence[str]
 ) -> None:
-    """Two or more baselines on the same axes: error rate with its 95 % interval against
-    the band and target, latency percentiles against the SLO, cost per answer."""
-    plt = _pyplot()
-    colors = ["tab:orange", "tab:blue", "tab:purple", "tab:gray"]
-    figure, (errors, latency, cost) = plt.subplots(1, 3, figsize=(13, 4.5))
+    """Baselines side by side on shared axes: error rate with its 95 % interval against
+    the band and target, p50/p95/p99 against the SLO, cost per 1000 answers."""
+    width = 0.8 / len(baselines)
     for i, (baseline, label) in enumerate(zip(baselines, labels, strict=True)):
+        color = COMPARISON_COLORS[i]
         rate = baseline.error_rate_percent or 0.0
         below = rate - (baseline.error_rate_low_percent or rate)
         above = (baseline.error_rate_high_percent or rate) - rate
-        errors.bar(i, rate, color=colors[i], yerr=[[below], [above]], capsize=6, label=label)
-        errors.annotate(f"{rate:.2f} %", (i, rate), ha="center", va="bottom", fontsize=9)
-        quantiles = [
+        errors.bar(i, rate, color=color, yerr=[[below], [above]], capsize=6)
+        errors.annotate(
+            f"{rate:.2f} %", (i, rate), textcoords="offset points", xytext=(8, 2), fontsize=9
+        )
+        quantiles = (
             baseline.p50_latency_seconds,
             baseline.p95_latency_seconds,
             baseline.p99_latency_seconds,
-        ]
-        width = 0.8 / len(baselines)
+        )
         xs = [q + (i - (len(baselines) - 1) / 2) * width for q in range(3)]
-        latency.bar(xs, [q or 0.0 for q in quantiles], width, color=colors[i], label=label)
-        cost.bar(i, 1000 * (baseline.cost_per_answered_query_usd or 0.0), color=colors[i])
+        latency.bar(xs, [q or 0.0 for q in quantiles], width, color=color, label=label)
+        cost.bar(i, 1000 * (baseline.cost_per_answered_query_usd or 0.0), color=color)
     draw_error_band(errors)
     errors.set_xticks(range(len(labels)), labels)
-    errors.set_ylabel("error rate (%), 95 % interval")
-    errors.set_title("errors")
+    errors.set_ylabel("error rate (%), bar: 95 % interval")
+    errors.set_ylim(bottom=0)
     errors.legend(loc="upper right", fontsize=8)
     draw_latency_slo(latency)
     latency.set_xticks(range(3), ["p50", "p95", "p99"])
     latency.set_ylabel("latency (s)")
-    latency.set_title("latency")
     latency.legend(fontsize=8)
     cost.set_xticks(range(len(labels)), labels)
     cost.set_ylabel("US$ per 1000 answered queries")
-    cost.set_title("cost")
     for axis in (errors, latency, cost):
         axis.grid(alpha=0.3, axis="y")
+
+
+def write_comparison_chart(
+    baselines: Sequence[Baseline], labels: Sequence[str], path: Path, *, title: str
+) -> None:
+    """Two or more baselines on the same axes (`lab compare --chart`)."""
+    plt = pyplot()
+    figure, (errors, latency, cost) = plt.subplots(1, 3, figsize=(13, 4.5))
+    draw_comparison(errors, latency, cost, baselines, labels)
     figure.suptitle(title)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
@@ -243,7 +253,8 @@ def render_comparison(before: Baseline, after: Baseline) -> str:
     return "\n".join(lines)
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
+    """matplotlib's pyplot on the file-only Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")

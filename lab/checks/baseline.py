@@ -276,13 +276,29 @@ def figures(inc: Increases) -> dict[str, Any]:
 
 
 def requests_needed(error_rate_percent: float | None) -> int:
-    """Requests for the error rate's 95 % interval to be narrower than the course's band."""
+    """Requests for the error rate's 95 % interval to be narrower than the course's band.
+
+    Above the band the estimate is taken at its upper edge: there, the rate means
+    something as soon as its whole interval lies above the band.
+    """
     low, high = EXPECTED_ERROR_RATE_BEFORE
-    return confidence.requests_for_width((error_rate_percent or 0.0) / 100, (high - low) / 100)
+    rate = min(error_rate_percent or 0.0, high)
+    return confidence.requests_for_width(rate / 100, (high - low) / 100)
+
+
+def too_few_requests(errors: int, requests: int) -> bool:
+    """True while the error rate cannot be placed against the band: its 95 % interval is
+    wider than the band and does not lie wholly above it."""
+    low, high = EXPECTED_ERROR_RATE_BEFORE
+    if requests <= 0:
+        return True
+    bounds = confidence.interval(min(errors, requests), requests)
+    wide = 100 * (bounds.high - bounds.low) >= high - low
+    return wide and 100 * bounds.low <= high
 
 
 def shortfalls(
-    *, window_seconds: float, span_seconds: float, requests: int, error_rate_percent: float | None
+    *, window_seconds: float, span_seconds: float, requests: int, errors: int
 ) -> tuple[list[str], bool]:
     """What the figures cannot yet carry, with the time left to wait; and whether too few.
 
@@ -291,15 +307,16 @@ def shortfalls(
     """
     notes: list[str] = []
     rate = requests / span_seconds if span_seconds > 0 else 0.0
-    needed = requests_needed(error_rate_percent)
-    too_few = requests < needed
+    too_few = too_few_requests(errors, requests)
     if span_seconds < window_seconds * 0.95:
+        covered = _duration(span_seconds)
         notes.append(
-            f"the data covers {_duration(span_seconds)} of the {_duration(window_seconds)} "
-            f"window (the lab has not run longer); rates are over those {_duration(span_seconds)}"
-            f", and the window is full in {_duration(window_seconds - span_seconds)}"
+            f"the data covers {covered} of the {_duration(window_seconds)} window (Prometheus "
+            f"holds no older samples); rates are over those {covered}, and the window is "
+            f"full in {_duration(window_seconds - span_seconds)}"
         )
     if too_few:
+        needed = max(requests + 1, requests_needed(100 * errors / requests if requests else 0))
         wait = f"about {_duration((needed - requests) / rate)}" if rate > 0 else "until traffic"
         notes.append(
             f"{requests} requests are too few for the error rate to mean anything: its 95 % "
@@ -342,7 +359,7 @@ def from_increases(
             window_seconds=window_seconds,
             span_seconds=inc.seconds,
             requests=body["requests"],
-            error_rate_percent=body["error_rate_percent"],
+            errors=body["errors"],
         )
         body["warnings"], body["too_few_requests"] = notes, too_few
     return Baseline.from_json(body)
@@ -373,9 +390,9 @@ def describe_target_claim(baseline: Baseline) -> str:
     bound = baseline.error_rate_upper_bound_percent
     if bound is None:
         return f"no requests: nothing can be said about the < {target} % target"
-    verdict = "shows" if bound < target else "cannot show"
+    verdict = "shows" if baseline.claims_target else "cannot show"
     return (
-        f"95 % upper bound {bound:.3f} %: {verdict} < {target} % "
+        f"95 % upper bound {bound:.3g} %: {verdict} < {target} % "
         f"(with no errors that takes ≥ {REQUESTS_FOR_TARGET_CLAIM} requests, the rule of three)"
     )
 

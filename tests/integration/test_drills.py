@@ -40,7 +40,7 @@ def test_llm_outage_drill_opens_the_breaker_notifies_recovers_and_restores(stack
         assert any(a["labels"].get("service") == "llm" for a in notified), (status, notified)
 
 
-@pytest.mark.slow
+@pytest.mark.extended
 @pytest.mark.disruptive
 def test_load_shedding_drill_sheds_notifies_resolves_and_restores(stack: Stack) -> None:
     """`lab drill load-shedding`: small admission limits and a latency spike make the app

@@ -162,3 +162,10 @@ def test_describe_error_rate_names_the_counts_and_the_interval() -> None:
     text = check.describe_error_rate(baseline)
     assert text == "0.60 % (95 % interval 0.22-1.30 %, 6 errors in 1000 requests over 11m30s)"
     assert math.isclose(baseline.error_rate_low_percent or 0, 0.2203, abs_tol=1e-3)
+
+
+def test_a_rate_wholly_above_the_band_means_something_with_few_requests() -> None:
+    """127 errors in 559 requests: the interval (19-27 %) lies above the band: no warning."""
+    assert not check.too_few_requests(127, 559)
+    assert check.too_few_requests(1, 200)  # 0.5 %: interval 0.01-2.8 %, wider than the band
+    assert not check.too_few_requests(6, 1000)
