@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any, cast
 
 import annotated_types
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
 from pydantic.fields import FieldInfo
 
 
@@ -70,6 +70,19 @@ def _in_range(field: FieldInfo) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _known_fields_only(known: frozenset[str]) -> Any:
+    def check(data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(str(key) for key in data if key not in known)
+            if unknown:
+                raise ValueError(
+                    f"unknown field {', '.join(unknown)}; known fields: {', '.join(sorted(known))}"
+                )
+        return data
+
+    return model_validator(mode="before")(check)
+
+
 def partial_model(model: type[BaseModel], name: str, doc: str) -> type[BaseModel]:
     """A strict model with every field of ``model`` optional (None: leave unchanged)."""
     fields: dict[str, Any] = {}
@@ -81,6 +94,7 @@ def partial_model(model: type[BaseModel], name: str, doc: str) -> type[BaseModel
         name,
         __config__=ConfigDict(extra="forbid", strict=True),
         __doc__=doc,
+        __validators__={"_known_fields_only": _known_fields_only(frozenset(fields))},
         **fields,
     )
     return derived

@@ -421,7 +421,7 @@ class RagPipeline:
                 seconds=failed_at - start,
                 correlation_id=correlation_id,
                 error_type=error.error_type,
-                stage=error.stage if error.error_type != "internal" else stage,
+                stage=stage,
             )
             if error is exc:
                 raise

@@ -156,7 +156,7 @@ class RagTelemetry:
         if self.log:
             logger.warning(
                 "retry_scheduled",
-                service=service,
+                dependency=service,
                 attempt=attempt,
                 wait_ms=_ms(wait_seconds),
                 after_error_type=error_type,
@@ -166,7 +166,7 @@ class RagTelemetry:
         if self.metrics is not None:
             self.metrics.retry_budget_exhausted[service].inc()
         if self.log:
-            logger.warning("retry_budget_exhausted", service=service)
+            logger.warning("retry_budget_exhausted", dependency=service)
 
     def circuit_state_changed(
         self,
@@ -180,12 +180,13 @@ class RagTelemetry:
             self.metrics.set_circuit_state(service, state)
             self.metrics.circuit_transitions[(service, state)].inc()
         if self.log:
+            # `dependency`, not `service`: every line's `service` is the app's name.
             # The id of the request that caused the change (the request's context carries
             # it too; passed explicitly so the line is right wherever it is rendered).
             fields = {"correlation_id": correlation_id} if correlation_id else {}
             logger.warning(
                 "circuit_breaker_state_changed",
-                service=service,
+                dependency=service,
                 previous_state=previous,
                 state=state,
                 **fields,

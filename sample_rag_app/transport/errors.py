@@ -109,6 +109,8 @@ def _describe(errors: Sequence[Any]) -> tuple[InvalidReason, int, str]:
         return "invalid_body", 422, f"{field}: {text}"
     if kind == "missing":
         return "invalid_body", 422, "the request needs a JSON object body"
+    if kind == "value_error":  # a rule on the whole body, e.g. an unknown admin field
+        return "invalid_body", 422, text.removeprefix("Value error, ")
     return "invalid_body", 422, f"the request body must be a JSON object: {text}"
 
 

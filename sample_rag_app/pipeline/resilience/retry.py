@@ -82,8 +82,18 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, PipelineError) and exc.retryable
 
 
+def _run(attempt: Callable[[], T], config: ResilienceConfig, deadline: float) -> T:
+    """What tenacity calls: the attempt; its other arguments reach wait and stop."""
+    return attempt()
+
+
 class Retrier:
-    """Retries one dependency's calls (when retries are in effect)."""
+    """Retries one dependency's calls (when retries are in effect); thread-safe.
+
+    One tenacity ``Retrying`` serves every call (it keeps its per-call state in the
+    call and in thread-locals); each call's configuration and deadline travel as the
+    arguments tenacity hands to the wait and stop rules.
+    """
 
     def __init__(
         self,
@@ -99,48 +109,51 @@ class Retrier:
         self._rng = rng
         self._clock = clock
         self._telemetry = telemetry
+        self._retrying = Retrying(
+            sleep=clock.sleep,
+            retry=retry_if_exception(_retryable),
+            wait=self._wait,
+            stop=self._stop,
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
 
     def call(self, attempt: Callable[[], T], config: ResilienceConfig, deadline: float) -> T:
         """Run ``attempt`` and retry its retryable failures; raise the last failure."""
         if not config.in_effect("retries"):
             return attempt()
         self.budget.deposit()
+        result: T = self._retrying(_run, attempt, config, deadline)
+        return result
 
-        def wait(state: RetryCallState) -> float:
-            delay = backoff_seconds(self._rng, config, state.attempt_number)
-            error = state.outcome.exception() if state.outcome is not None else None
-            if isinstance(error, PipelineError) and error.retry_after_seconds is not None:
-                delay = max(delay, error.retry_after_seconds)
-            return delay
+    def _wait(self, state: RetryCallState) -> float:
+        config: ResilienceConfig = state.args[1]
+        delay = backoff_seconds(self._rng, config, state.attempt_number)
+        error = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(error, PipelineError) and error.retry_after_seconds is not None:
+            delay = max(delay, error.retry_after_seconds)
+        return delay
 
-        def stop(state: RetryCallState) -> bool:
-            if state.attempt_number >= config.retry_max_attempts:
-                return True
-            if self._clock.now() + state.upcoming_sleep >= deadline:
-                return True
-            if not self.budget.try_withdraw(
-                config.retry_budget_ratio, config.retry_budget_min_per_second
-            ):
-                self._telemetry.retry_budget_exhausted(service=self.service)
-                return True
-            return False
+    def _stop(self, state: RetryCallState) -> bool:
+        config: ResilienceConfig = state.args[1]
+        deadline: float = state.args[2]
+        if state.attempt_number >= config.retry_max_attempts:
+            return True
+        if self._clock.now() + state.upcoming_sleep >= deadline:
+            return True
+        if not self.budget.try_withdraw(
+            config.retry_budget_ratio, config.retry_budget_min_per_second
+        ):
+            self._telemetry.retry_budget_exhausted(service=self.service)
+            return True
+        return False
 
-        def before_sleep(state: RetryCallState) -> None:
-            error = state.outcome.exception() if state.outcome is not None else None
-            assert isinstance(error, PipelineError)
-            self._telemetry.retry_scheduled(
-                service=self.service,
-                attempt=state.attempt_number + 1,
-                wait_seconds=state.upcoming_sleep,
-                error_type=error.error_type,
-            )
-
-        retrying = Retrying(
-            sleep=self._clock.sleep,
-            retry=retry_if_exception(_retryable),
-            wait=wait,
-            stop=stop,
-            before_sleep=before_sleep,
-            reraise=True,
+    def _before_sleep(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome is not None else None
+        assert isinstance(error, PipelineError)
+        self._telemetry.retry_scheduled(
+            service=self.service,
+            attempt=state.attempt_number + 1,
+            wait_seconds=state.upcoming_sleep,
+            error_type=error.error_type,
         )
-        return retrying(attempt)

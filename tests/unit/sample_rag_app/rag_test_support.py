@@ -15,7 +15,14 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sample_rag_app.clock import VirtualClock  # noqa: E402
 from sample_rag_app.settings import Settings  # noqa: E402
 
-__all__ = ["ADMIN_TOKEN", "ClientFactory", "RecordingClock", "TestClient", "fast_settings"]
+__all__ = [
+    "ADMIN_TOKEN",
+    "ClientFactory",
+    "RecordingClock",
+    "RecordingTelemetry",
+    "TestClient",
+    "fast_settings",
+]
 
 ADMIN_TOKEN = "test-admin-token"
 ClientFactory = Callable[..., TestClient]
@@ -44,3 +51,24 @@ class RecordingClock(VirtualClock):
         if seconds > 0:
             self.sleeps.append(seconds)
         super().sleep(seconds)
+
+
+class RecordingTelemetry:
+    """Telemetry that records every report as (method name, keyword arguments)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        def record(**kwargs: Any) -> None:
+            self.events.append((name, kwargs))
+
+        return record
+
+    def names(self) -> list[str]:
+        """The names of the reports, in order."""
+        return [name for name, _ in self.events]
+
+    def of(self, name: str) -> list[dict[str, Any]]:
+        """The arguments of every report called ``name``, in order."""
+        return [kwargs for event, kwargs in self.events if event == name]

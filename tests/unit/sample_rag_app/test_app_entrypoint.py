@@ -54,3 +54,45 @@ def test_every_setting_is_documented() -> None:
     for name, field in Settings.model_fields.items():
         assert field.description, name
         assert "Default" in field.description or "default" in field.description, name
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "allowed"),
+    [
+        ("RAG_RESILIENCE_ADMISSION_MAX_INFLIGHT", "0", "an integer from 1 to 10000"),
+        ("RAG_RESILIENCE_LLM_TIMEOUT_SECONDS", "-1", "a number greater than 0 and at most 60"),
+        ("RAG_RESILIENCE_RETRY_MAX_ATTEMPTS", "0", "an integer from 1 to 10"),
+        ("RAG_RESILIENCE", "maybe", "true or false"),
+        ("RAG_CACHE_TTL_SECONDS", "0", "a number greater than 0"),
+    ],
+)
+def test_settings_that_cannot_work_stop_the_start_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    value: str,
+    allowed: str,
+) -> None:
+    """A bad value exits with status 2 and a message naming the variable and what it allows."""
+    monkeypatch.setenv(variable, value)
+    monkeypatch.setattr(entrypoint.uvicorn, "run", lambda *a, **k: pytest.fail("started"))
+    with pytest.raises(SystemExit) as info:
+        entrypoint.main()
+    assert info.value.code == 2
+    message = capsys.readouterr().err
+    assert f"{variable}: " in message
+    assert repr(value) in message
+    assert allowed in message
+
+
+def test_a_rule_across_settings_names_both_variables(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A fallback reserve as long as the deadline names both variables in the message."""
+    monkeypatch.setenv("RAG_RESILIENCE_REQUEST_DEADLINE_SECONDS", "2")
+    monkeypatch.setenv("RAG_RESILIENCE_FALLBACK_RESERVE_SECONDS", "2")
+    with pytest.raises(SystemExit):
+        entrypoint.main()
+    message = capsys.readouterr().err
+    assert "RAG_RESILIENCE_FALLBACK_RESERVE_SECONDS (2) must be less than" in message
+    assert "RAG_RESILIENCE_REQUEST_DEADLINE_SECONDS (2)" in message

@@ -6,7 +6,7 @@ import random
 from typing import Any
 
 import pytest
-from rag_test_support import RecordingClock
+from rag_test_support import RecordingClock, RecordingTelemetry
 
 from sample_rag_app.pipeline.errors import (
     InternalPipelineError,
@@ -20,22 +20,6 @@ from sample_rag_app.pipeline.service import NullTelemetry, RagPipeline
 from sample_rag_app.settings import Settings
 
 QUESTION = "How does a response cache lower RAG cost?"
-
-
-class RecordingTelemetry:
-    """Records every report as (method name, keyword arguments)."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        def record(**kwargs: Any) -> None:
-            self.events.append((name, kwargs))
-
-        return record
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.events]
 
 
 def _pipeline(**overrides: Any) -> tuple[RagPipeline, RecordingTelemetry, list[float]]:
