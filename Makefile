@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: help venv up down logs ps test test-unit test-integration test-extended check check-in-compose generate lint format offline-images clean
+.PHONY: help venv up down logs ps test test-unit test-reliability test-integration test-extended check check-in-compose generate lint format offline-images clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,10 +32,13 @@ logs: ## Follow the app's JSON logs
 ps: ## Show every service and its health
 	docker compose ps
 
-test: test-unit test-integration ## Unit tests, then integration tests against real containers
+test: test-unit test-reliability test-integration ## Unit, reliability, then integration tests against real containers
 
 test-unit: $(INSTALLED) ## Unit tests only (seconds, no Docker)
 	$(BIN)/pytest tests/unit -q
+
+test-reliability: $(INSTALLED) ## Hostile input, slow clients and crashes against the app and the alert sink as local processes (under a minute, no Docker)
+	$(BIN)/pytest tests/reliability -m reliability -v
 
 test-integration: $(INSTALLED) ## Integration tests: bring up a private compose stack and test it
 	$(BIN)/pytest tests/integration -m "integration and not extended" -v

@@ -69,8 +69,13 @@ class DockerLogSource:
                 "--compose-project / LAB_COMPOSE_PROJECT"
             )
         raw = containers[0].logs(stdout=True, stderr=True, since=since, timestamps=False)
-        text: str = raw.decode("utf-8", errors="replace")
-        return text.splitlines()
+        return log_lines(raw.decode("utf-8", errors="replace"))
+
+
+def log_lines(text: str) -> list[str]:
+    """Split at line feeds only: ``str.splitlines`` also splits at U+2028 and \\x1c-\\x1e,
+    which JSON renderers leave unescaped inside strings, and would cut a valid line in two."""
+    return [line.removesuffix("\r") for line in text.split("\n") if line]
 
 
 @dataclass
@@ -85,7 +90,7 @@ class FileLogSource:
 
     def lines_since(self, since: datetime) -> list[str]:
         try:
-            return self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+            return log_lines(self.path.read_text(encoding="utf-8", errors="replace"))
         except OSError as exc:
             raise LogSourceError(f"cannot read {self.path}: {exc}") from exc
 

@@ -9,10 +9,11 @@ from pydantic import ValidationError
 
 from sample_rag_app.settings import Settings, startup_error
 from sample_rag_app.telemetry.logging import configure_logging
+from sample_rag_app.transport.server import deadline_protocol
 
 
 def main() -> None:
-    """Configure logging and run uvicorn on RAG_HOST:RAG_PORT.
+    """Configure logging and run uvicorn on RAG_HOST:RAG_PORT, with its connections bounded.
 
     Settings that cannot work stop the start with exit status 2 and a message naming
     each environment variable at fault and the values it allows.
@@ -34,6 +35,10 @@ def main() -> None:
         log_level=settings.log_level,
         proxy_headers=False,
         server_header=False,
+        http=deadline_protocol(settings.request_read_timeout_seconds),
+        timeout_keep_alive=settings.timeout_keep_alive_seconds,
+        limit_concurrency=settings.limit_concurrency,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
     )
 
 

@@ -24,7 +24,7 @@ from sample_rag_app.telemetry.metrics import RagMetrics
 from sample_rag_app.telemetry.recorder import RagTelemetry
 from sample_rag_app.transport.errors import install_error_handlers
 from sample_rag_app.transport.middleware import RequestContextMiddleware
-from sample_rag_app.transport.routes import router
+from sample_rag_app.transport.routes import document_question_limits, router
 
 logger = structlog.get_logger("sample_rag_app")
 
@@ -120,7 +120,9 @@ def create_app(
         metrics=metrics,
         logging_enabled=settings.logging_enabled,
         max_body_bytes=settings.max_body_bytes,
+        telemetry=telemetry,
         clock=clock,
     )
     app.include_router(router)
+    document_question_limits(app)
     return app

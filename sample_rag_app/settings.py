@@ -45,6 +45,28 @@ class Settings(BaseSettings):
     service_name: str = Field(
         "rag-app", description="Value of the `service` field on every log line. Default rag-app."
     )
+    timeout_keep_alive_seconds: int = Field(
+        5, ge=1, description="Seconds an idle keep-alive connection stays open. Default 5."
+    )
+    request_read_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds a client has to send a whole request (line, headers, body) from "
+        "connecting or from the first byte of a further request on a kept-alive connection; "
+        "then the connection is closed. Default 10.",
+    )
+    limit_concurrency: int = Field(
+        1000,
+        ge=1,
+        description="Open connections and running requests beyond which a new request gets "
+        "503 (uvicorn's limit_concurrency). Default 1000.",
+    )
+    max_header_bytes: int = Field(
+        16384,
+        ge=1024,
+        description="Largest request line plus headers, in bytes (uvicorn answers 400 "
+        "beyond). Default 16384.",
+    )
 
     # --- telemetry -----------------------------------------------------------------------
     log_level: LogLevel = Field("info", description="Lowest log level written. Default info.")

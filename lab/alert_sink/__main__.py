@@ -18,8 +18,17 @@ def main() -> None:
         data_file=str(settings.data_file),
         slack=settings.slack_webhook_url is not None or settings.slack_webhook_url_file is not None,
     )
-    # uvicorn's own access log is plain text: our JSON events say what arrived.
-    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_level="warning")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log=False,  # our JSON events say what arrived
+        log_config=None,  # keep the JSON handler configure_logging installed
+        log_level=settings.log_level,
+        timeout_keep_alive=settings.timeout_keep_alive_seconds,
+        limit_concurrency=settings.limit_concurrency,
+        server_header=False,
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,14 @@
-"""The alert sink's HTTP API: POST /webhook, GET /alerts, GET /healthz."""
+"""The alert sink's HTTP API: POST /webhook, GET /alerts, GET /healthz.
+
+Every response that is not a success is JSON ``{"error", "details"}``; every log line,
+uvicorn's included, is one JSON object on stdout. (The sample app has its own logging
+setup: `lab` and `sample_rag_app` never import each other.)
+"""
 
 from __future__ import annotations
 
 import logging
+import sys
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -10,31 +16,139 @@ import structlog
 from fastapi import BackgroundTasks, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lab.alert_sink.models import WebhookPayload
+from lab.alert_sink.models import Rfc3339, WebhookPayload
 from lab.alert_sink.settings import AlertSinkSettings
 from lab.alert_sink.slack import forward
 from lab.alert_sink.store import AlertStore
 
 log = structlog.get_logger("lab.alert_sink")
 
+PAGE_DEFAULT = 100
+PAGE_MAX = 1000
+
 
 def configure_logging(level: str = "info") -> None:
-    """JSON log lines on stdout, one event per line."""
+    """JSON log lines on stdout, one event per line, for structlog and stdlib (uvicorn)."""
+    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    shared: list[Any] = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.dict_tracebacks,
+    ]
     structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.dict_tracebacks,
-            structlog.processors.JSONRenderer(),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(
-            logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
-        ),
+        processors=[*shared, structlog.processors.JSONRenderer()],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
         # No file bound here: each line goes to whatever sys.stdout is at the time.
         logger_factory=structlog.PrintLoggerFactory(),
         cache_logger_on_first_use=False,
     )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True
+
+
+def _error(status: int, error: str, msg: str, kind: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": error, "details": [{"loc": ["body"], "msg": msg, "type": kind}]},
+        status_code=status,
+        headers={"Connection": "close"} if status in (400, 413) else None,
+    )
+
+
+class RequestGuard:
+    """Outermost of the sink's own middleware: bounds the body by the bytes that arrive,
+    refuses ambiguous framing, and turns any unhandled failure into one JSON 500 and one
+    JSON log line (Alertmanager retries a 5xx)."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            rejection, body = await self._read_body(scope, receive)
+            if rejection is not None:
+                log.warning("request_rejected", path=scope["path"], status=rejection.status_code)
+                await rejection(scope, receive, tracked_send)
+                return
+            await self.app(scope, _replay(body, receive), tracked_send)
+        except Exception:
+            log.exception("unhandled_exception", path=scope["path"], method=scope["method"])
+            if not started:
+                await _error(500, "internal error", "the sink failed; try again", "internal")(
+                    scope, receive, send
+                )
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> tuple[JSONResponse | None, bytes]:
+        names = {name for name, _ in scope["headers"]}
+        if b"content-length" in names and b"transfer-encoding" in names:
+            return _error(
+                400,
+                "ambiguous framing",
+                "Content-Length and Transfer-Encoding together are refused",
+                "invalid_framing",
+            ), b""
+        too_large = _error(
+            413,
+            "body too large",
+            f"the body is larger than {self.max_body_bytes} bytes",
+            "body_too_large",
+        )
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            return too_large, b""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return too_large, b""
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return None, b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # http.disconnect
+
+    return replay
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -44,10 +158,11 @@ def _as_utc(moment: datetime) -> datetime:
 def create_app(settings: AlertSinkSettings | None = None) -> FastAPI:
     """The FastAPI app; the store is loaded from `settings.data_file` now."""
     settings = settings or AlertSinkSettings()
-    store = AlertStore(settings.data_file)
+    store = AlertStore(settings.data_file, memory_max_bytes=settings.memory_max_bytes)
     app = FastAPI(title="RAG lab alert sink", version="1")
     app.state.store = store
     app.state.settings = settings
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -60,7 +175,15 @@ def create_app(settings: AlertSinkSettings | None = None) -> FastAPI:
             status_code=422, content={"error": "invalid request", "details": errors}
         )
 
-    @app.post("/webhook")
+    @app.post(
+        "/webhook",
+        responses={
+            400: {"description": "Content-Length and Transfer-Encoding together."},
+            413: {"description": "Body larger than ALERT_SINK_MAX_BODY_BYTES."},
+            422: {"description": "Not a version 4 notification, a lone surrogate, too deep."},
+            500: {"description": "The notification could not be stored; send it again."},
+        },
+    )
     def webhook(payload: WebhookPayload, background: BackgroundTasks) -> dict[str, Any]:
         item = store.append(payload)
         log.info(
@@ -93,13 +216,30 @@ def create_app(settings: AlertSinkSettings | None = None) -> FastAPI:
         alertname: str | None = None,
         status: Annotated[str | None, Query(pattern="^(firing|resolved)$")] = None,
         since: Annotated[
-            datetime | None, Query(description="RFC 3339; alerts received at or after it")
+            Rfc3339 | None, Query(description="RFC 3339; alerts received at or after it")
+        ] = None,
+        limit: Annotated[
+            int, Query(ge=1, le=PAGE_MAX, description="Most alerts in one page.")
+        ] = PAGE_DEFAULT,
+        before: Annotated[
+            int | None,
+            Query(
+                ge=0,
+                description="Only alerts whose id is below this: the `next_before` of the "
+                "previous page.",
+            ),
         ] = None,
     ) -> dict[str, Any]:
-        found = store.alerts(
-            alertname=alertname, status=status, since=_as_utc(since) if since else None
+        """The newest `limit` matching alerts in memory, oldest first. When older ones
+        match too, `next_before` is the cursor to pass as `before` for them; else null."""
+        page = store.page(
+            alertname=alertname,
+            status=status,
+            since=_as_utc(since) if since else None,
+            limit=limit,
+            before=before,
         )
-        return {"alerts": found, "count": len(found)}
+        return {"alerts": page.alerts, "count": len(page.alerts), "next_before": page.next_before}
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:

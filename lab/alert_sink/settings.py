@@ -26,6 +26,23 @@ class AlertSinkSettings(BaseSettings):
         None, description="A file holding the Slack webhook URL (wins over the URL)."
     )
     slack_timeout_seconds: float = Field(5.0, gt=0, description="Timeout of a Slack post.")
+    max_body_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        description="Largest webhook body, in bytes, counted as it arrives (413 beyond).",
+    )
+    memory_max_bytes: int = Field(
+        33_554_432,
+        ge=0,
+        description="Budget of the newest notifications kept in memory and served by "
+        "GET /alerts, in bytes of their JSON lines; the file keeps every one.",
+    )
+    timeout_keep_alive_seconds: int = Field(
+        5, ge=1, description="Seconds an idle keep-alive connection stays open."
+    )
+    limit_concurrency: int = Field(
+        100, ge=1, description="Open connections and requests before new requests get 503."
+    )
 
     def slack_url(self) -> str | None:
         """The Slack webhook URL, read from the file when one is set; None when unset."""

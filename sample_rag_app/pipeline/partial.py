@@ -12,7 +12,16 @@ from __future__ import annotations
 from typing import Annotated, Any, cast
 
 import annotated_types
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    create_model,
+    model_validator,
+)
+from pydantic.config import JsonDict
 from pydantic.fields import FieldInfo
 
 
@@ -73,7 +82,13 @@ def _in_range(field: FieldInfo) -> AfterValidator:
 def _known_fields_only(known: frozenset[str]) -> Any:
     def check(data: Any) -> Any:
         if isinstance(data, dict):
-            unknown = sorted(str(key) for key in data if key not in known)
+            # A key may hold a lone surrogate (a JSON escape): written as \udXXX, the
+            # message stays encodable (pydantic-core cannot carry it otherwise).
+            unknown = sorted(
+                str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+                for key in data
+                if key not in known
+            )
             if unknown:
                 raise ValueError(
                     f"unknown field {', '.join(unknown)}; known fields: {', '.join(sorted(known))}"
@@ -83,13 +98,41 @@ def _known_fields_only(known: frozenset[str]) -> Any:
     return model_validator(mode="before")(check)
 
 
+def _schema_bounds(field: FieldInfo) -> JsonDict | None:
+    """The range as JSON Schema keywords, so the OpenAPI document states what is enforced."""
+    lower, upper = _bounds(field)
+    integer = field.annotation is int
+    keywords = {">=": "minimum", ">": "exclusiveMinimum", "<=": "maximum", "<": "exclusiveMaximum"}
+    bounds: JsonDict = {
+        keywords[b[0]]: int(b[1]) if integer else b[1] for b in (lower, upper) if b is not None
+    }
+    return bounds or None
+
+
+def _integral_if_int(field: FieldInfo) -> BeforeValidator:
+    """For an integer field, 3.0 becomes 3: JSON Schema's "integer" includes it, and
+    strict validation still refuses 3.5, "3" and true."""
+    integer = field.annotation is int
+
+    def convert(value: Any) -> Any:
+        if integer and isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+    return BeforeValidator(convert)
+
+
 def partial_model(model: type[BaseModel], name: str, doc: str) -> type[BaseModel]:
     """A strict model with every field of ``model`` optional (None: leave unchanged)."""
     fields: dict[str, Any] = {}
     for field_name, field in model.model_fields.items():
-        annotation = Annotated[field.annotation | None, _in_range(field)]  # type: ignore[name-defined]
+        checks = (_in_range(field), _integral_if_int(field))
+        annotation = Annotated[field.annotation | None, *checks]  # type: ignore[name-defined]
         description = f"{field.description or ''} Allowed: {allowed_range(field)}.".strip()
-        fields[field_name] = (annotation, Field(None, description=description))
+        fields[field_name] = (
+            annotation,
+            Field(None, description=description, json_schema_extra=_schema_bounds(field)),
+        )
     derived: type[BaseModel] = create_model(
         name,
         __config__=ConfigDict(extra="forbid", strict=True),

@@ -48,6 +48,7 @@ InvalidReason = Literal[
     "question_too_long",
     "invalid_top_k",
     "body_too_large",
+    "invalid_framing",
     "not_found",
     "method_not_allowed",
     "invalid_correlation_id",

@@ -2,7 +2,8 @@
 
 Invalid requests (4xx) are counted in ``rag_invalid_requests_total{reason}`` with a
 reason from a fixed set; pipeline failures (5xx) were already counted by the pipeline's
-telemetry. No handler ever puts a path, a header or a body into a label.
+telemetry. No handler ever puts a path, a header or a body into a label. An exception
+no handler here answers is answered, logged and counted by the request middleware.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from sample_rag_app.pipeline.errors import ErrorType, PipelineError
 from sample_rag_app.telemetry.metrics import InvalidReason, RagMetrics
@@ -72,10 +74,20 @@ def error_response(
 ) -> JSONResponse:
     """The JSON error body every failure uses."""
     return JSONResponse(
-        {"error": error, "message": message, "correlation_id": correlation_id_of(request)},
+        {
+            "error": error,
+            "message": _encodable(message),
+            "correlation_id": correlation_id_of(request),
+        },
         status_code=status_code,
         headers=dict(headers) if headers else None,
     )
+
+
+def _encodable(text: str) -> str:
+    """``text`` with lone surrogates (from a JSON escape in the request) written as
+    ``\\udXXX``: a message naming a bad key must not fail to encode itself."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _reject(
@@ -88,6 +100,7 @@ def _reject(
     metrics: RagMetrics | None = request.app.state.metrics
     if metrics is not None:
         metrics.invalid_request(reason)
+    message = _encodable(message)
     if request.app.state.settings.logging_enabled:
         logger.warning("request_rejected", reason=reason, status=status_code, message=message)
     return error_response(request, status_code, reason, message, headers)
@@ -120,14 +133,29 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     return _reject(request, status_code, reason, message)
 
 
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves on this path. (Starlette's 405 lists only the first
+    matching route's, and a path such as /admin/faults has one route per method.)"""
+    allowed = []
+    for method in _METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     headers = exc.headers or None
     if exc.status_code == 404:
         return _reject(request, 404, "not_found", "no such endpoint", headers)
     if exc.status_code == 405:
+        allow = {"Allow": _allowed_methods(request)}
         return _reject(
-            request, 405, "method_not_allowed", f"{request.method} is not allowed here", headers
+            request, 405, "method_not_allowed", f"{request.method} is not allowed here", allow
         )
     if exc.status_code < 500:
         return _reject(request, exc.status_code, "other", str(exc.detail), headers)
@@ -147,13 +175,13 @@ async def _on_pipeline_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.retry_after_seconds is not None:
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_seconds)))}
     status_code = PIPELINE_STATUS.get(exc.error_type, 500)
+    if exc.error_type == "internal":
+        # A bug inside the pipeline (already counted there): its one traceback line, and
+        # the same answer as any other unexpected failure.
+        if request.app.state.settings.logging_enabled:
+            logger.error("unhandled_exception", exc_info=exc)
+        return error_response(request, status_code, "internal", "internal server error")
     return error_response(request, status_code, exc.error_type, exc.message, headers)
-
-
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    if request.app.state.settings.logging_enabled:
-        logger.error("unhandled_exception", exc_info=exc)
-    return error_response(request, 500, "internal", "internal server error")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -162,4 +190,3 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(PipelineError, _on_pipeline_error)
-    app.add_exception_handler(Exception, _on_unexpected)

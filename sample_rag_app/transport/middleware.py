@@ -1,4 +1,4 @@
-"""The request context middleware: correlation id, body size limit and access log.
+"""The request context middleware: correlation id, body limit, unexpected failures, access log.
 
 A pure ASGI middleware (no per-request task or response wrapping), outermost of the
 app's own middleware, so every log line of a request, error lines and the access line
@@ -21,9 +21,12 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sample_rag_app.clock import Clock, SystemClock
-from sample_rag_app.telemetry.metrics import RagMetrics
+from sample_rag_app.pipeline.service import NullTelemetry, PipelineTelemetry
+from sample_rag_app.telemetry.metrics import InvalidReason, RagMetrics
 
 CORRELATION_HEADER = "X-Correlation-ID"
+#: The route whose unexpected failures count as failed queries.
+QUERY_PATH = "/query"
 _CORRELATION_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 _HEADER_NAMES = (b"x-correlation-id", b"x-request-id")
 # Probes and scrapes are logged at debug level: at info they would drown the queries.
@@ -48,8 +51,37 @@ class _BodyTooLarge(Exception):
     pass
 
 
+def _json_error(
+    status: int, error: str, message: str, correlation_id: str, *, close: bool = False
+) -> tuple[Message, Message]:
+    """The start and body messages of a JSON error response (the API's error shape)."""
+    body = orjson.dumps({"error": error, "message": message, "correlation_id": correlation_id})
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    return (
+        {"type": "http.response.start", "status": status, "headers": headers},
+        {"type": "http.response.body", "body": body},
+    )
+
+
 class RequestContextMiddleware:
-    """Binds the correlation id, enforces ``max_body_bytes`` and logs ``http_request``."""
+    """Binds the correlation id, bounds the body, answers unexpected failures and logs
+    ``http_request``.
+
+    Body: the bytes that actually arrive are counted, whatever Content-Length says, and a
+    request with both Content-Length and Transfer-Encoding is refused (400
+    ``invalid_framing``), as RFC 9112 allows: the two framings could be read differently.
+
+    Unexpected failure (an exception no handler turned into a response): this is the one
+    place that answers it. The client gets the JSON 500 with its correlation id, one line
+    logs the traceback, and a /query request is reported to the pipeline telemetry as a
+    failed query (``rag_errors_total``, ``error_type="internal"``, the latency histogram).
+    Nothing is re-raised, so neither Starlette nor uvicorn logs it again.
+    """
 
     def __init__(
         self,
@@ -58,6 +90,7 @@ class RequestContextMiddleware:
         metrics: RagMetrics | None,
         logging_enabled: bool,
         max_body_bytes: int,
+        telemetry: PipelineTelemetry | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.app = app
@@ -65,6 +98,7 @@ class RequestContextMiddleware:
         self.metrics = metrics
         self.logging_enabled = logging_enabled
         self.max_body_bytes = max_body_bytes
+        self.telemetry = telemetry or NullTelemetry()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,12 +110,14 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})["correlation_id"] = correlation_id
         tokens = structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
         status = 500
+        started = False
         correlation_header = (b"x-correlation-id", correlation_id.encode("ascii"))
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started = True
                 message["headers"] = [*message.get("headers", ()), correlation_header]
             await send(message)
 
@@ -95,23 +131,27 @@ class RequestContextMiddleware:
                         message="correlation header is not 1-64 characters of [A-Za-z0-9._-]; "
                         "a new id was generated",
                     )
+            names = {name for name, _ in headers}
             declared = _content_length(headers)
-            if declared is not None and declared > self.max_body_bytes:
+            if b"content-length" in names and b"transfer-encoding" in names:
+                await self._reject(
+                    send_with_id,
+                    correlation_id,
+                    400,
+                    "invalid_framing",
+                    "Content-Length and Transfer-Encoding together are refused",
+                )
+            elif declared is not None and declared > self.max_body_bytes:
                 await self._reject_too_large(correlation_id, send_with_id)
-            elif declared is None and _may_have_body(headers):
-                # Chunked upload: read it here, within the limit, then replay it.
+            else:
                 try:
                     body = await self._read_limited(receive)
                 except _BodyTooLarge:
                     await self._reject_too_large(correlation_id, send_with_id)
                 else:
                     await self.app(scope, _replay(body, receive), send_with_id)
-            else:
-                await self.app(scope, receive, send_with_id)
         except Exception:
-            if self.logging_enabled:
-                access_logger.exception("unhandled_exception")
-            raise
+            await self._fail(scope, start, correlation_id, started, send_with_id)
         finally:
             if self.logging_enabled:
                 route = scope.get("route")
@@ -127,6 +167,24 @@ class RequestContextMiddleware:
                     duration_ms=round((self.clock.now() - start) * 1000.0, 3),
                 )
             structlog.contextvars.reset_contextvars(**tokens)
+
+    async def _fail(
+        self, scope: Scope, start: float, correlation_id: str, started: bool, send: Send
+    ) -> None:
+        """Answer, log and count an exception that no handler answered (see the class)."""
+        if self.logging_enabled:
+            access_logger.exception("unhandled_exception")
+        route = scope.get("route")
+        if getattr(route, "path", None) == QUERY_PATH:
+            self.telemetry.query_failed(
+                seconds=self.clock.now() - start,
+                correlation_id=correlation_id,
+                error_type="internal",
+                stage="pipeline",
+            )
+        if not started:  # else the response is cut short: the client sees the broken stream
+            for message in _json_error(500, "internal", "internal server error", correlation_id):
+                await send(message)
 
     async def _read_limited(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -144,27 +202,24 @@ class RequestContextMiddleware:
                 break
         return b"".join(chunks)
 
-    async def _reject_too_large(self, correlation_id: str, send: Send) -> None:
+    async def _reject(
+        self, send: Send, correlation_id: str, status: int, reason: InvalidReason, message: str
+    ) -> None:
         if self.metrics is not None:
-            self.metrics.invalid_request("body_too_large")
-        message = f"the request body is larger than {self.max_body_bytes} bytes"
+            self.metrics.invalid_request(reason)
         if self.logging_enabled:
-            access_logger.warning("request_rejected", reason="body_too_large", status=413)
-        body = orjson.dumps(
-            {"error": "body_too_large", "message": message, "correlation_id": correlation_id}
+            access_logger.warning("request_rejected", reason=reason, status=status)
+        for part in _json_error(status, reason, message, correlation_id, close=True):
+            await send(part)
+
+    async def _reject_too_large(self, correlation_id: str, send: Send) -> None:
+        await self._reject(
+            send,
+            correlation_id,
+            413,
+            "body_too_large",
+            f"the request body is larger than {self.max_body_bytes} bytes",
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
 
 
 def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
@@ -175,10 +230,6 @@ def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
             except ValueError:
                 return None
     return None
-
-
-def _may_have_body(headers: list[tuple[bytes, bytes]]) -> bool:
-    return any(name == b"transfer-encoding" for name, _ in headers)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

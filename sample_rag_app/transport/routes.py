@@ -1,13 +1,20 @@
-"""The HTTP endpoints: /query, /metrics, /healthz, /readyz, /admin/faults, /admin/resilience."""
+"""The HTTP endpoints: /query, /metrics, /healthz, /readyz, /admin/faults, /admin/resilience.
+
+Only /query runs in the worker thread pool (its pipeline blocks). /metrics, the probes and
+the admin routes are async and never block, so a scrape or an operator clearing a fault is
+answered however many slow queries hold the pool.
+"""
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from pydantic import ValidationError
@@ -18,6 +25,7 @@ from sample_rag_app.pipeline.service import RagPipeline
 from sample_rag_app.settings import Settings
 from sample_rag_app.transport.errors import ApiError, correlation_id_of
 from sample_rag_app.transport.schemas import (
+    NOT_BLANK,
     ErrorResponse,
     HealthResponse,
     QueryRequest,
@@ -30,8 +38,9 @@ router = APIRouter()
 _log = structlog.get_logger("sample_rag_app.admin")
 
 _ERROR = {"model": ErrorResponse}
+_BAD_FRAMING = "Content-Length and Transfer-Encoding together (`invalid_framing`)"
 QUERY_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {**_ERROR, "description": "Malformed JSON (error `malformed_json`)."},
+    400: {**_ERROR, "description": f"Malformed JSON (`malformed_json`), or {_BAD_FRAMING}."},
     413: {**_ERROR, "description": "Body larger than RAG_MAX_BODY_BYTES (`body_too_large`)."},
     422: {
         **_ERROR,
@@ -87,7 +96,7 @@ def query(body: QueryRequest, request: Request) -> QueryResponse:
     question = body.question.strip()
     if not question:
         raise ApiError(422, "empty_question", "question must not be blank", reason="empty_question")
-    if len(question) > settings.max_question_length:
+    if len(body.question) > settings.max_question_length:  # as sent: what the schema states
         raise ApiError(
             422,
             "question_too_long",
@@ -107,20 +116,23 @@ def query(body: QueryRequest, request: Request) -> QueryResponse:
     )
 
 
-@router.get(
-    "/metrics",
-    response_class=Response,
-    summary="Prometheus metrics",
-    tags=["operations"],
-    responses={
+_METRICS: dict[str, Any] = {
+    "response_class": Response,
+    "summary": "Prometheus metrics",
+    "tags": ["operations"],
+    "responses": {
         200: {
             "description": "Prometheus text exposition, or OpenMetrics (with exemplars) when "
             "the Accept header asks for application/openmetrics-text.",
             "content": {"text/plain": {}, "application/openmetrics-text": {}},
         }
     },
-)
-def metrics(request: Request) -> Response:
+}
+
+
+@router.get("/metrics", **_METRICS)
+@router.head("/metrics", **_METRICS)
+async def metrics(request: Request) -> Response:
     """Expose the app's registry in the format the scraper negotiates."""
     registry: CollectorRegistry = request.app.state.registry
     encoder, content_type = choose_encoder(request.headers.get("accept", ""))
@@ -128,18 +140,22 @@ def metrics(request: Request) -> Response:
 
 
 @router.get("/healthz", response_model=HealthResponse, summary="Liveness", tags=["operations"])
+@router.head("/healthz", response_model=HealthResponse, summary="Liveness", tags=["operations"])
 async def healthz() -> HealthResponse:
     """The process is up and serving HTTP."""
     return HealthResponse()
 
 
-@router.get(
-    "/readyz",
-    response_model=ReadinessResponse,
-    summary="Readiness",
-    tags=["operations"],
-    responses={503: {"model": ReadinessResponse, "description": "Corpus not embedded yet."}},
-)
+_READINESS: dict[str, Any] = {
+    "response_model": ReadinessResponse,
+    "summary": "Readiness",
+    "tags": ["operations"],
+    "responses": {503: {"model": ReadinessResponse, "description": "Corpus not embedded yet."}},
+}
+
+
+@router.get("/readyz", **_READINESS)
+@router.head("/readyz", **_READINESS)
 async def readyz(request: Request) -> Any:
     """Ready once the corpus is embedded; 503 before."""
     pipeline = _pipeline(request)
@@ -171,13 +187,25 @@ def _require_admin(request: Request) -> None:
         )
 
 
-# Every admin route: the token check is a router dependency, which runs before the body is
-# validated, so nobody without the token learns the schema from a 422.
+class AdminRoute(APIRoute):
+    """A route of the admin router: the token is checked before anything else is done with
+    the request. (A dependency would run only after FastAPI parsed the body, so malformed
+    JSON would get a 400 and an invalid body a 422 before the caller proved who they are.)
+    Admin body models are strict ("0.5" is no number, 1 no boolean); a test checks every
+    admin operation for both."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def token_first(request: Request) -> Response:
+            _require_admin(request)
+            return await handler(request)
+
+        return token_first
+
+
 admin_router = APIRouter(
-    prefix="/admin",
-    tags=["admin"],
-    responses=ADMIN_ERRORS,
-    dependencies=[Depends(_require_admin)],
+    prefix="/admin", tags=["admin"], responses=ADMIN_ERRORS, route_class=AdminRoute
 )
 
 
@@ -188,14 +216,26 @@ def _invalid_change(exc: ValueError) -> ApiError:
     return ApiError(422, "invalid_body", message, reason="invalid_body")
 
 
+#: What a PUT with a body may answer besides its own 422.
+_BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {**_ERROR, "description": f"Malformed JSON (`malformed_json`), or {_BAD_FRAMING}."},
+    413: {**_ERROR, "description": "Body larger than RAG_MAX_BODY_BYTES (`body_too_large`)."},
+}
+
+
 @admin_router.get("/faults", response_model=FaultStatus, summary="Show the injected faults")
-def get_faults(request: Request) -> FaultStatus:
+async def get_faults(request: Request) -> FaultStatus:
     """The faults in force, with the time left of an outage or a latency spike."""
     return _pipeline(request).faults.status()
 
 
-@admin_router.put("/faults", response_model=FaultStatus, summary="Change the injected faults")
-def put_faults(change: FaultUpdate, request: Request) -> FaultStatus:
+@admin_router.put(
+    "/faults",
+    response_model=FaultStatus,
+    summary="Change the injected faults",
+    responses=_BODY_ERRORS,
+)
+async def put_faults(change: FaultUpdate, request: Request) -> FaultStatus:
     """Change the fields given (the others keep their value); returns the new faults.
 
     `llm_outage_seconds` starts a provider outage of the primary model from now;
@@ -215,7 +255,7 @@ def put_faults(change: FaultUpdate, request: Request) -> FaultStatus:
     response_model=FaultStatus,
     summary="Reset the injected faults to the configured defaults",
 )
-def delete_faults(request: Request) -> FaultStatus:
+async def delete_faults(request: Request) -> FaultStatus:
     """Back to the defaults from the settings (RAG_FAULT_*); ends any outage or spike."""
     status = _pipeline(request).faults.reset()
     if _settings(request).logging_enabled:
@@ -226,7 +266,7 @@ def delete_faults(request: Request) -> FaultStatus:
 @admin_router.get(
     "/resilience", response_model=ResilienceConfig, summary="Show the resilience configuration"
 )
-def get_resilience(request: Request) -> ResilienceConfig:
+async def get_resilience(request: Request) -> ResilienceConfig:
     """The master switch, the switch of each mechanism and the parameters in force."""
     return _pipeline(request).resilience.config
 
@@ -235,8 +275,9 @@ def get_resilience(request: Request) -> ResilienceConfig:
     "/resilience",
     response_model=ResilienceConfig,
     summary="Change the resilience configuration",
+    responses=_BODY_ERRORS,
 )
-def put_resilience(change: ResilienceUpdate, request: Request) -> ResilienceConfig:
+async def put_resilience(change: ResilienceUpdate, request: Request) -> ResilienceConfig:
     """Change the fields given (the others keep their value); returns the new configuration.
 
     Types are strict (no `"0.5"` for a number, no `"yes"` for a boolean); an unknown field
@@ -256,7 +297,7 @@ def put_resilience(change: ResilienceUpdate, request: Request) -> ResilienceConf
     response_model=ResilienceConfig,
     summary="Reset the resilience configuration to the settings",
 )
-def delete_resilience(request: Request) -> ResilienceConfig:
+async def delete_resilience(request: Request) -> ResilienceConfig:
     """Back to the configuration from the settings (RAG_RESILIENCE, RAG_RESILIENCE_*)."""
     config = _pipeline(request).resilience.reset()
     if _settings(request).logging_enabled:
@@ -265,3 +306,25 @@ def delete_resilience(request: Request) -> ResilienceConfig:
 
 
 router.include_router(admin_router)
+
+
+def document_question_limits(app: FastAPI) -> None:
+    """Write the question's length limits into the app's OpenAPI document. The maximum is a
+    setting, so the model cannot carry it; the route enforces both (with its own reasons)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            question = schema["components"]["schemas"]["QueryRequest"]["properties"]["question"]
+            question.update(
+                minLength=1, maxLength=_settings_of(app).max_question_length, pattern=NOT_BLANK
+            )
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _settings_of(app: FastAPI) -> Settings:
+    settings: Settings = app.state.settings
+    return settings

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sample_rag_app.pipeline.errors import AnswerLevel
 
 MAX_TOP_K = 20
 DEFAULT_TOP_K = 4
+#: "Holds a character str.strip() keeps": the route's not-blank rule as a JSON Schema
+#: pattern, its class being exactly the characters of str.isspace(). (A bare \S would not
+#: do: regex engines disagree on which characters are space.)
+NOT_BLANK = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
 class QueryRequest(BaseModel):
@@ -30,6 +34,25 @@ class QueryRequest(BaseModel):
         le=MAX_TOP_K,
         description="How many passages to retrieve and answer from.",
     )
+
+    @field_validator("top_k", mode="before")
+    @classmethod
+    def _integral_number(cls, top_k: object) -> object:
+        # JSON Schema's "integer" includes 2.0; strict validation still refuses 2.5, "2", true.
+        if isinstance(top_k, float) and top_k.is_integer():
+            return int(top_k)
+        return top_k
+
+    @field_validator("question")
+    @classmethod
+    def _valid_unicode(cls, question: str) -> str:
+        # JSON may escape a lone UTF-16 surrogate ("\ud800"); no UTF-8 text holds one,
+        # so it could be neither hashed, logged nor sent to a model.
+        try:
+            question.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode text (it holds a lone surrogate)") from None
+        return question
 
 
 class SourceModel(BaseModel):
@@ -74,9 +97,9 @@ class ErrorResponse(BaseModel):
     error: str = Field(
         description="Machine-readable error type, e.g. llm_error, llm_timeout, rate_limited, "
         "vector_store_unavailable, overloaded, circuit_open, deadline_exceeded, internal, "
-        "malformed_json, invalid_body, empty_question, "
-        "question_too_long, invalid_top_k, body_too_large, not_found, method_not_allowed, "
-        "admin_disabled, unauthorized.",
+        "malformed_json, invalid_body, empty_question, question_too_long, invalid_top_k, "
+        "body_too_large, invalid_framing, not_found, method_not_allowed, admin_disabled, "
+        "unauthorized.",
         examples=["llm_error"],
     )
     message: str = Field(description="What went wrong, for a human.")

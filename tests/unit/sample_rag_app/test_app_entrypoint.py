@@ -8,6 +8,7 @@ import pytest
 
 import sample_rag_app.__main__ as entrypoint
 from sample_rag_app.settings import Settings
+from sample_rag_app.transport.server import RequestDeadlineProtocol
 
 
 def test_main_runs_uvicorn_with_one_worker_factory_and_no_access_log(
@@ -30,6 +31,24 @@ def test_main_runs_uvicorn_with_one_worker_factory_and_no_access_log(
     assert (calls["host"], calls["port"]) == ("0.0.0.0", 8123)
 
 
+def test_main_bounds_connections_with_the_server_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keep-alive timeout, request deadline, concurrency limit and header size limit
+    reach uvicorn from RAG_* variables."""
+    calls: dict[str, Any] = {}
+    monkeypatch.setenv("RAG_TIMEOUT_KEEP_ALIVE_SECONDS", "7")
+    monkeypatch.setenv("RAG_REQUEST_READ_TIMEOUT_SECONDS", "2.5")
+    monkeypatch.setenv("RAG_LIMIT_CONCURRENCY", "300")
+    monkeypatch.setenv("RAG_MAX_HEADER_BYTES", "8192")
+    monkeypatch.setattr(entrypoint, "configure_logging", lambda *a, **k: None)
+    monkeypatch.setattr(entrypoint.uvicorn, "run", lambda app, **kwargs: calls.update(kwargs))
+    entrypoint.main()
+    assert calls["timeout_keep_alive"] == 7
+    assert calls["limit_concurrency"] == 300
+    assert calls["h11_max_incomplete_event_size"] == 8192
+    assert issubclass(calls["http"], RequestDeadlineProtocol)
+    assert calls["http"].request_read_timeout == 2.5
+
+
 def test_settings_defaults_match_the_documentation() -> None:
     """The documented defaults: host, port, service, privacy, limits, admin off, simulated LLM."""
     settings = Settings()
@@ -37,6 +56,8 @@ def test_settings_defaults_match_the_documentation() -> None:
     assert settings.log_questions is False
     assert (settings.max_question_length, settings.max_body_bytes) == (2000, 16384)
     assert settings.admin_token is None
+    assert (settings.timeout_keep_alive_seconds, settings.request_read_timeout_seconds) == (5, 10)
+    assert (settings.limit_concurrency, settings.max_header_bytes) == (1000, 16384)
     assert settings.llm_provider == "simulated"
     assert 0.005 <= settings.fault_llm_error_rate <= 0.02
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
@@ -127,3 +129,96 @@ def test_disabled_admin_hides_the_body_schema(client: TestClient) -> None:
     response = client.put("/admin/faults", json={"vector_store_down": "maybe"})
     assert response.status_code == 404
     assert response.json()["error"] == "admin_disabled"
+
+
+@pytest.mark.parametrize(("token", "status"), [(ADMIN_TOKEN, 401), (None, 404)])
+def test_malformed_json_without_the_token_is_refused_before_parsing(
+    make_client: ClientFactory, token: str | None, status: int
+) -> None:
+    """Malformed JSON from a caller without the token gets 401 (404 when disabled), never
+    the 400 that would show the body was parsed first."""
+    client = make_client(admin_token=token)
+    response = client.put(
+        "/admin/faults", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == status
+    assert response.json()["error"] in {"unauthorized", "admin_disabled"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"llm_error_rate": "0.5"},
+        {"llm_error_rate": True},
+        {"added_latency_seconds": "2"},
+        {"vector_store_down": "yes"},
+        {"vector_store_down": 1},
+        {"vector_store_down": "true"},
+        {"rate_limit_consumed_percent": False},
+    ],
+)
+def test_fault_values_are_not_coerced(make_client: ClientFactory, body: dict[str, object]) -> None:
+    """Strings, and booleans for numbers or numbers for booleans, are 422, not coerced."""
+    client = make_client(admin_token=ADMIN_TOKEN)
+    response = client.put("/admin/faults", json=body, headers=AUTH)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid_body"
+    assert client.get("/admin/faults", headers=AUTH).json()["vector_store_down"] is False
+
+
+def test_whole_numbers_are_accepted_for_fractional_faults(make_client: ClientFactory) -> None:
+    """A JSON integer is a number: 1 is a valid rate and 2 a valid latency."""
+    client = make_client(admin_token=ADMIN_TOKEN)
+    response = client.put(
+        "/admin/faults", json={"llm_error_rate": 1, "added_latency_seconds": 2}, headers=AUTH
+    )
+    assert response.status_code == 200
+    assert response.json()["llm_error_rate"] == 1.0
+
+
+def _admin_operations(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every admin operation the OpenAPI document lists: path, method, operation."""
+    paths = client.get("/openapi.json").json()["paths"]
+    return [
+        (path, method.upper(), operation)
+        for path, item in paths.items()
+        if path.startswith("/admin")
+        for method, operation in item.items()
+    ]
+
+
+def test_every_admin_route_checks_the_token_before_the_body(make_client: ClientFactory) -> None:
+    """Each admin operation, present or added later, answers malformed JSON without the
+    token with 401: the token is checked before the body is read."""
+    client = make_client(admin_token=ADMIN_TOKEN)
+    operations = _admin_operations(client)
+    assert len(operations) >= 3
+    for path, method, _operation in operations:
+        response = client.request(
+            method, path, content=b"{not json", headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 401, (method, path, response.text)
+
+
+_LOOSE = {"number": ["0.5", True], "integer": ["1", True, 1.5], "boolean": ["yes", 1, "true"]}
+
+
+def test_every_admin_body_is_strict(make_client: ClientFactory) -> None:
+    """Each admin body field, present or added later, refuses the loose values pydantic
+    would otherwise coerce: a string or a boolean for a number, a number for a boolean."""
+    client = make_client(admin_token=ADMIN_TOKEN)
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    checked = 0
+    for path, method, operation in _admin_operations(client):
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        if body is None:
+            continue
+        model = schemas[body["schema"]["$ref"].rsplit("/", 1)[1]]
+        for name, field in model["properties"].items():
+            kinds = {field.get("type")} | {option.get("type") for option in field.get("anyOf", [])}
+            for kind in kinds & set(_LOOSE):
+                for loose in _LOOSE[kind]:
+                    response = client.request(method, path, json={name: loose}, headers=AUTH)
+                    assert response.status_code == 422, (method, path, name, loose)
+                    checked += 1
+    assert checked >= 10
