@@ -35,7 +35,7 @@ from sample_rag_app.pipeline.errors import (
     Stage,
     VectorStoreUnavailableError,
 )
-from sample_rag_app.pipeline.faults import FaultConfig, FaultInjector
+from sample_rag_app.pipeline.faults import FaultInjector
 from sample_rag_app.pipeline.llm import (
     Completion,
     LLMProvider,
@@ -263,18 +263,7 @@ class RagPipeline:
         rng = rng or random.Random(settings.random_seed)
         clock = clock or SystemClock()
         embedder = HashingEmbedder(settings.embedding_dimensions)
-        faults = FaultInjector(
-            FaultConfig(
-                llm_error_rate=settings.fault_llm_error_rate,
-                llm_timeout_rate=settings.fault_llm_timeout_rate,
-                rate_limit_error_rate=settings.fault_rate_limit_error_rate,
-                added_latency_seconds=settings.fault_added_latency_seconds,
-                vector_store_down=settings.fault_vector_store_down,
-                rate_limit_consumed_percent=settings.fault_rate_limit_consumed_percent,
-            ),
-            rng,
-            clock,
-        )
+        faults = FaultInjector(settings.faults, rng, clock)
         limiter = SlidingWindowRateLimiter(
             settings.rate_limit_requests_per_minute,
             settings.rate_limit_tokens_per_minute,

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 import sample_rag_app.__main__ as entrypoint
+from sample_rag_app.pipeline.faults import FaultConfig
 from sample_rag_app.settings import Settings
 
 
@@ -38,7 +39,7 @@ def test_settings_defaults_match_the_documentation() -> None:
     assert (settings.max_question_length, settings.max_body_bytes) == (2000, 16384)
     assert settings.admin_token is None
     assert settings.llm_provider == "simulated"
-    assert 0.005 <= settings.fault_llm_error_rate <= 0.02
+    assert 0.005 <= settings.faults.llm_error_rate <= 0.02
 
 
 def test_openai_provider_needs_both_key_and_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -64,6 +65,8 @@ def test_every_setting_is_documented() -> None:
         ("RAG_RESILIENCE_RETRY_MAX_ATTEMPTS", "0", "an integer from 1 to 10"),
         ("RAG_RESILIENCE", "maybe", "true or false"),
         ("RAG_CACHE_TTL_SECONDS", "0", "a number greater than 0"),
+        ("RAG_FAULT_LLM_ERROR_RATE", "2", "a number from 0 to 1"),
+        ("RAG_FAULT_VECTOR_STORE_DOWN", "maybe", "true or false"),
     ],
 )
 def test_settings_that_cannot_work_stop_the_start_naming_the_variable(
@@ -96,3 +99,16 @@ def test_a_rule_across_settings_names_both_variables(
     message = capsys.readouterr().err
     assert "RAG_RESILIENCE_FALLBACK_RESERVE_SECONDS (2) must be less than" in message
     assert "RAG_RESILIENCE_REQUEST_DEADLINE_SECONDS (2)" in message
+
+
+def test_fault_variables_and_keywords_set_the_start_up_faults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RAG_FAULT_<FIELD> and the keyword fault_<field> both set the one fault declaration."""
+    monkeypatch.setenv("RAG_FAULT_LLM_TIMEOUT_RATE", "0.25")
+    monkeypatch.setenv("RAG_FAULT_VECTOR_STORE_DOWN", "true")
+    from_env = Settings().faults
+    assert (from_env.llm_timeout_rate, from_env.vector_store_down) == (0.25, True)
+    assert from_env.llm_error_rate == FaultConfig().llm_error_rate
+    from_keyword = Settings(fault_llm_error_rate=0.0, faults={"added_latency_seconds": 2}).faults
+    assert (from_keyword.llm_error_rate, from_keyword.added_latency_seconds) == (0.0, 2.0)
