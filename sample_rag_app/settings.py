@@ -79,7 +79,7 @@ class Settings(BaseSettings):
 
     # --- retrieval -----------------------------------------------------------------------
     corpus_path: Path | None = Field(
-        None, description="JSON-lines corpus (id, title, text). Default: the bundled corpus."
+        None, description="JSON-lines corpus (id, title, text). Default unset: the bundled corpus."
     )
     embedding_dimensions: int = Field(
         512, ge=16, le=8192, description="Dimensions of the hashed embedding. Default 512."
