@@ -218,7 +218,7 @@ def run_drill(
     sink: Notifications,
     timeout_seconds: float = 600,
     progress: Callable[[str], None] = print,
-    poll_interval: float = 5,
+    poll_interval: float = 1,
 ) -> DrillReport:
     """Run one drill end to end; raises `lab.polling.Timeout` when a step misses its deadline."""
     app.clear_faults()

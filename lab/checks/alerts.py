@@ -17,7 +17,7 @@ from lab.checks.result import CheckFailed, CheckResult
 from lab.clients.alert_sink import AlertSinkClient
 from lab.clients.alertmanager import PostableAlert
 from lab.polling import Timeout, poll_until
-from lab.spec.rag import HIGH_ERROR_RATE, HIGH_P95_LATENCY, LOW_RATE_LIMIT_HEADROOM
+from lab.spec.rag import HIGH_ERROR_RATE, HIGH_P95_LATENCY, LOW_RATE_LIMIT_HEADROOM, ROUTING
 
 NAME = "alerts"
 TITLE = "Alert rules are loaded and a test alert reaches a receiver"
@@ -27,7 +27,11 @@ REQUIRED_ALERTS = tuple(
     alert.name for alert in (HIGH_P95_LATENCY, HIGH_ERROR_RATE, LOW_RATE_LIMIT_HEADROOM)
 )
 MIN_ALERTING_RULES = 3
-TEST_ALERT = "LabReadinessTest"
+# The test alert's route groups by run with waits of about a second (lab/spec, ROUTING).
+TEST_ALERT = ROUTING.synthetic.alertname
+RUN_LABEL = ROUTING.synthetic.run_label
+# How often the sink is asked: a fraction of the route's waits, so polling adds little.
+SINK_POLL_SECONDS = 0.25
 
 
 def run(ctx: CheckContext, sink: AlertSinkClient, *, send_test_alert: bool = True) -> CheckResult:
@@ -90,14 +94,14 @@ def _matching(sink: AlertSinkClient, run_id: str, status: str) -> Any:
     # Matched by this run's id, not by time: the sink's clock (a container's, maybe in a
     # VM that drifted during sleep) need not agree with ours.
     received = sink.alerts(alertname=TEST_ALERT, status=status)
-    return next((a for a in received if a.get("labels", {}).get("lab_run") == run_id), None)
+    return next((a for a in received if a.get("labels", {}).get(RUN_LABEL) == run_id), None)
 
 
 def _test_alert_delivered(ctx: CheckContext, sink: AlertSinkClient, evidence: Evidence) -> None:
     deadline = ctx.settings.alert_deadline_seconds
     run_id = uuid.uuid4().hex[:12]
     started = datetime.now(UTC)
-    labels = {"alertname": TEST_ALERT, "severity": "warning", "lab_run": run_id}
+    labels = {"alertname": TEST_ALERT, "severity": "warning", RUN_LABEL: run_id}
     annotations = {
         "summary": "lab check: test alert",
         "description": "p95 latency is 730ms (threshold: 500ms); sent by `lab check`",
@@ -115,14 +119,15 @@ def _test_alert_delivered(ctx: CheckContext, sink: AlertSinkClient, evidence: Ev
         firing = poll_until(
             lambda: _matching(sink, run_id, "firing"),
             timeout=deadline,
-            interval=1,
+            interval=SINK_POLL_SECONDS,
             describe="the test alert at the sink",
         )
     except Timeout as exc:
         raise CheckFailed(
-            f"test alert {TEST_ALERT} (lab_run={run_id}) did not reach the alert sink "
+            f"test alert {TEST_ALERT} ({RUN_LABEL}={run_id}) did not reach the alert sink "
             f"within {deadline:.0f}s",
-            fix="check alertmanager/alertmanager.yml routes to the alert-sink webhook and "
+            fix="check alertmanager/alertmanager.yml routes to the alert-sink webhook "
+            f"(`amtool config routes test alertname={TEST_ALERT}` names alert-sink) and "
             "`docker compose logs alertmanager alert-sink`",
         ) from exc
     notify_seconds = (datetime.now(UTC) - started).total_seconds()
@@ -133,7 +138,7 @@ def _test_alert_delivered(ctx: CheckContext, sink: AlertSinkClient, evidence: Ev
             fix="the receiver must keep the alert's annotations",
         )
     evidence.add(
-        f"✓ test alert reached the sink in {notify_seconds:.0f}s "
+        f"✓ test alert reached the sink in {notify_seconds:.1f}s "
         f"(deadline {deadline:.0f}s) with value 0.73 and threshold 0.5",
         notify_seconds=round(notify_seconds, 1),
     )
@@ -145,7 +150,7 @@ def _test_alert_delivered(ctx: CheckContext, sink: AlertSinkClient, evidence: Ev
         poll_until(
             lambda: _matching(sink, run_id, "resolved"),
             timeout=deadline,
-            interval=1,
+            interval=SINK_POLL_SECONDS,
             describe="the resolved test alert at the sink",
         )
     except Timeout as exc:
@@ -155,5 +160,5 @@ def _test_alert_delivered(ctx: CheckContext, sink: AlertSinkClient, evidence: Ev
         ) from exc
     resolve_seconds = (datetime.now(UTC) - resolved_at).total_seconds()
     evidence.add(
-        f"✓ and resolved {resolve_seconds:.0f}s later", resolve_seconds=round(resolve_seconds, 1)
+        f"✓ and resolved {resolve_seconds:.1f}s later", resolve_seconds=round(resolve_seconds, 1)
     )

@@ -6,7 +6,12 @@ one over `LAB_BASELINE_WINDOW` and shows it as evidence.
 
 from __future__ import annotations
 
-from lab.baseline import describe_error_rate, error_rate_verdict, measure
+from lab.baseline import (
+    describe_error_rate,
+    describe_target_claim,
+    error_rate_verdict,
+    measure,
+)
 from lab.checks.context import CheckContext, Evidence, run_check
 from lab.checks.result import CheckFailed, CheckResult, Status
 from lab.formatting import figure, milliseconds
@@ -54,4 +59,12 @@ def _check(ctx: CheckContext, evidence: Evidence) -> Status:
     )
     for note in baseline.warnings:
         evidence.add(f"⚠ {note}")
+    # A young lab passes (its figures are real, over the span there is), marked provisional:
+    # green minutes after `up` must not read as a baseline fit to compare M2.4 against.
+    evidence.data["provisional"] = bool(baseline.warnings)
+    if baseline.warnings:
+        evidence.add(
+            f"⚠ provisional: {describe_target_claim(baseline)}; run `lab check` or "
+            "`lab baseline` again once the warnings above are gone"
+        )
     return Status.PASS

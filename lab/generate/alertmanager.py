@@ -1,5 +1,9 @@
 """alertmanager/alertmanager.yml: routes by severity, inhibition, the alert-sink webhook.
 
+`lab check`'s test alert has a route of its own ahead of the others: a group per run
+with waits of a second, to the alert sink only, so its round trip takes seconds while
+the real alerts keep their grouping.
+
 The committed file only needs the alert sink. Slack and email are opt-in and read their
 secrets at run time from files (`api_url_file`, `auth_password_file`) under the secrets
 directory, so no secret is ever generated into a file: `lab generate --with-slack` (and/or
@@ -74,6 +78,18 @@ def _receiver(
     return receiver
 
 
+def _synthetic_route(spec: Spec) -> dict[str, Any]:
+    """First, so it wins over the severity routes: the test alert carries a severity too."""
+    synthetic = spec.routing.synthetic
+    return {
+        "receiver": SINK,
+        "matchers": [_matcher("alertname", synthetic.alertname)],
+        "group_by": list(synthetic.group_by),
+        "group_wait": synthetic.group_wait,
+        "group_interval": synthetic.group_interval,
+    }
+
+
 def config(spec: Spec, channels: Channels = Channels()) -> dict[str, Any]:
     """The Alertmanager configuration as a plain mapping."""
     routing = spec.routing
@@ -87,6 +103,7 @@ def config(spec: Spec, channels: Channels = Channels()) -> dict[str, Any]:
             "group_interval": routing.group_interval,
             "repeat_interval": routing.repeat_interval,
             "routes": [
+                _synthetic_route(spec),
                 {
                     # The Watchdog heartbeat: re-sent often so the sink can prove the path works.
                     "receiver": "heartbeat",

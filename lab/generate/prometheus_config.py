@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from lab.generate._output import GeneratedFile, to_yaml
-from lab.spec.model import Spec
+from lab.spec.model import Spec, duration_seconds
 
 CONFIG_PATH = "prometheus/prometheus.yml"
+
+
+# Prometheus's default; a job scraped more often gets its interval as its timeout.
+SCRAPE_TIMEOUT = "10s"
+
+
+def _timeout(interval: str) -> str:
+    return min(interval, SCRAPE_TIMEOUT, key=duration_seconds)
 
 
 def render(spec: Spec) -> list[GeneratedFile]:
@@ -13,7 +21,7 @@ def render(spec: Spec) -> list[GeneratedFile]:
     config = {
         "global": {
             "scrape_interval": scraping.scrape_interval,
-            "scrape_timeout": "10s",
+            "scrape_timeout": SCRAPE_TIMEOUT,
             "evaluation_interval": scraping.evaluation_interval,
             "external_labels": {"lab": "rag-observability-lab"},
         },
@@ -24,6 +32,8 @@ def render(spec: Spec) -> list[GeneratedFile]:
         "scrape_configs": [
             {
                 "job_name": scraping.app_job,
+                "scrape_interval": scraping.app_scrape_interval,
+                "scrape_timeout": _timeout(scraping.app_scrape_interval),
                 "metrics_path": "/metrics",
                 "static_configs": [{"targets": [scraping.app_target]}],
             },

@@ -388,6 +388,32 @@ class Dashboard:
 
 
 @dataclass(frozen=True)
+class SyntheticAlertRoute:
+    """The route of the lab's own test alert (`lab check`), apart from the real alerts.
+
+    Real alerts wait `group_wait` to gather their group and `group_interval` between
+    updates, which paces a test alert's round trip (firing, then resolved) to tens of
+    seconds. The test alert gets a group per run (`group_by` its run label) with waits of
+    about a second, and goes to the alert sink only, never to Slack or email.
+    """
+
+    alertname: str
+    run_label: str
+    group_wait: str
+    group_interval: str
+
+    def __post_init__(self) -> None:
+        if not _LABEL_NAME.match(self.run_label):
+            raise ValueError(f"synthetic alert route: bad label name {self.run_label!r}")
+        for text in (self.group_wait, self.group_interval):
+            duration_seconds(text)
+
+    @property
+    def group_by(self) -> tuple[str, ...]:
+        return ("alertname", self.run_label)
+
+
+@dataclass(frozen=True)
 class AlertRouting:
     """Alertmanager: who hears about what, and how soon."""
 
@@ -402,6 +428,7 @@ class AlertRouting:
     email_from: str
     smarthost: str
     email_username: str
+    synthetic: SyntheticAlertRoute
 
 
 @dataclass(frozen=True)
@@ -413,11 +440,18 @@ class Scraping:
     """
 
     scrape_interval: str
+    # The app is scraped more often than the rest: every rate needs two samples, so a fresh
+    # lab's panels, baseline and checks have data seconds after the first scrapes.
+    app_scrape_interval: str
     evaluation_interval: str
     app_job: str
     app_target: str
     alertmanager_target: str
     rule_files: str
+
+    def __post_init__(self) -> None:
+        for text in (self.scrape_interval, self.app_scrape_interval, self.evaluation_interval):
+            duration_seconds(text)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from lab.spec.model import (
     ShareFixture,
     Spec,
     StateFixture,
+    SyntheticAlertRoute,
     Threshold,
     Unit,
 )
@@ -703,11 +704,18 @@ ROUTING = AlertRouting(
     email_from="alertmanager@example.com",
     smarthost="smtp.example.com:587",
     email_username="alertmanager@example.com",
+    # `lab check`'s test alert: firing and resolved at the sink within seconds.
+    synthetic=SyntheticAlertRoute(
+        alertname="LabReadinessTest", run_label="lab_run", group_wait="1s", group_interval="1s"
+    ),
 )
 
 SCRAPING = Scraping(
     scrape_interval="15s",
-    evaluation_interval="15s",
+    # Every 5 s: a fresh lab is green within seconds, and the 5m windows hold 60 samples.
+    app_scrape_interval="5s",
+    # Recording rules and alerts follow the app's data at its pace.
+    evaluation_interval="5s",
     app_job=APP_JOB,
     app_target="app:8000",
     alertmanager_target="alertmanager:9093",

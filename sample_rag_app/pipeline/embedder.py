@@ -3,6 +3,10 @@
 No model download and no randomness: the same text gives the same vector on every
 machine (the hash is CRC-32, not Python's per-process salted ``hash``). Vectors are
 L2-normalised, so a dot product is the cosine similarity.
+
+A text has a few dozen features among hundreds of dimensions, so a vector keeps only its
+non-zero entries: plain Python does the arithmetic, and the app's image needs no numpy
+(tens of megabytes).
 """
 
 from __future__ import annotations
@@ -11,12 +15,8 @@ import itertools
 import math
 import re
 import zlib
-from collections.abc import Iterable, Sequence
-
-import numpy as np
-import numpy.typing as npt
-
-Vector = npt.NDArray[np.float32]
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 _WORD = re.compile(r"[a-z0-9]+")
 # Words so common that they say nothing about a passage's topic.
@@ -28,6 +28,25 @@ _STOP_WORDS = frozenset(
         "will", "with", "you", "your",
     )
 )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Vector:
+    """A ``dimensions``-long vector held as its non-zero entries (index -> value)."""
+
+    dimensions: int
+    entries: Mapping[int, float]
+
+    def __len__(self) -> int:
+        return self.dimensions
+
+    def dot(self, other: Vector) -> float:
+        """The dot product: the cosine similarity of two unit vectors."""
+        small, large = sorted((self.entries, other.entries), key=len)
+        return sum(value * large.get(index, 0.0) for index, value in small.items())
+
+    def norm(self) -> float:
+        return math.sqrt(sum(value * value for value in self.entries.values()))
 
 
 class HashingEmbedder:
@@ -59,18 +78,13 @@ class HashingEmbedder:
             index = digest % self.dimensions
             sign = 1.0 if (digest >> 31) & 1 else -1.0
             counts[index] = counts.get(index, 0.0) + sign * weight
-        vector = np.zeros(self.dimensions, dtype=np.float32)
-        for index, value in counts.items():
-            # Sub-linear term frequency: a word repeated ten times is not ten times as topical.
-            vector[index] = math.copysign(math.log1p(abs(value)), value)
-        norm = float(np.linalg.norm(vector))
+        # Sub-linear term frequency: a word repeated ten times is not ten times as topical.
+        scaled = {i: math.copysign(math.log1p(abs(v)), v) for i, v in counts.items() if v}
+        norm = Vector(self.dimensions, scaled).norm()
         if norm > 0.0:
-            vector /= norm
-        return vector
+            scaled = {index: value / norm for index, value in scaled.items()}
+        return Vector(self.dimensions, scaled)
 
-    def embed_many(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
-        """Embed several texts into a ``(len(texts), dimensions)`` matrix."""
-        matrix = np.zeros((len(texts), self.dimensions), dtype=np.float32)
-        for row, text in enumerate(texts):
-            matrix[row] = self.embed(text)
-        return matrix
+    def embed_many(self, texts: Sequence[str]) -> list[Vector]:
+        """Embed several texts, in order."""
+        return [self.embed(text) for text in texts]

@@ -1,13 +1,15 @@
-"""An exact in-memory vector index searched by cosine similarity."""
+"""An exact in-memory vector index searched by cosine similarity.
+
+The passages' sparse vectors are kept as an inverted index (dimension -> the passages with
+a non-zero value there), so a search touches only the query's few dimensions: exact dot
+products at a fraction of the cost of comparing every passage.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
-import numpy.typing as npt
 
 from sample_rag_app.pipeline.corpus import Passage
 from sample_rag_app.pipeline.embedder import HashingEmbedder, Vector
@@ -28,7 +30,7 @@ class InMemoryVectorStore:
     def __init__(self, embedder: HashingEmbedder) -> None:
         self._embedder = embedder
         self._passages: list[Passage] = []
-        self._matrix: npt.NDArray[np.float32] = np.zeros((0, embedder.dimensions), np.float32)
+        self._postings: dict[int, list[tuple[int, float]]] = {}
         self._ready = threading.Event()
 
     @property
@@ -41,8 +43,12 @@ class InMemoryVectorStore:
 
     def load(self, passages: Sequence[Passage]) -> None:
         """Embed ``title + text`` of every passage and make the store searchable."""
-        matrix = self._embedder.embed_many([f"{p.title}. {p.text}" for p in passages])
-        self._passages, self._matrix = list(passages), matrix
+        vectors = self._embedder.embed_many([f"{p.title}. {p.text}" for p in passages])
+        postings: dict[int, list[tuple[int, float]]] = {}
+        for row, vector in enumerate(vectors):
+            for index, value in vector.entries.items():
+                postings.setdefault(index, []).append((row, value))
+        self._passages, self._postings = list(passages), postings
         self._ready.set()
 
     def search(self, query: Vector, top_k: int) -> list[SearchResult]:
@@ -54,8 +60,10 @@ class InMemoryVectorStore:
             raise VectorStoreUnavailableError("the vector store has not finished loading")
         if top_k <= 0 or not self._passages:
             return []
-        scores = self._matrix @ query
-        k = min(top_k, len(self._passages))
+        scores = [0.0] * len(self._passages)
+        for index, weight in query.entries.items():
+            for row, value in self._postings.get(index, ()):
+                scores[row] += weight * value
         # A stable sort on the negated scores keeps corpus order among equal scores.
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [SearchResult(self._passages[int(i)], float(scores[int(i)])) for i in order]
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])[:top_k]
+        return [SearchResult(self._passages[i], scores[i]) for i in order]

@@ -56,12 +56,11 @@ class RagTelemetry:
             logger.info("query_received", **fields)
 
     def cache_lookup(self, *, hit: bool) -> None:
+        # No line of its own: `response_returned` says `cached` and `answer_level`.
         if self.metrics is not None:
             self.metrics.cache_requests.inc()
             if hit:
                 self.metrics.cache_hits.inc()
-        if hit and self.log:
-            logger.info("cache_hit")
 
     def embedding_generated(self, *, seconds: float, dimensions: int) -> None:
         if self.metrics is not None:

@@ -54,6 +54,11 @@ class Stack:
     urls: dict[str, str]
     grafana_skip_reason: str | None
     admin_token: str
+    lab_image_build: subprocess.Popen[bytes]
+
+    def require_lab_image(self) -> None:
+        """Wait for the `lab` tools image, built in the background since the stack came up."""
+        assert self.lab_image_build.wait(timeout=600) == 0, "building the lab image failed"
 
     @property
     def settings(self) -> LabSettings:
@@ -147,6 +152,13 @@ def stack() -> Iterator[Stack]:
             )
             compose.stop()
             raise
+        # The one-off `lab` service has an image of its own (the Dockerfile's lab target):
+        # built while the first tests run, not when the test that needs it starts.
+        lab_image_build = subprocess.Popen(
+            ["docker", "compose", "--profile", "tools", "build", "--quiet", "lab"],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
         try:
             yield Stack(
                 compose=compose,
@@ -154,6 +166,8 @@ def stack() -> Iterator[Stack]:
                 urls={s: f"http://127.0.0.1:{p}" for s, p in ports.items()},
                 grafana_skip_reason=grafana_skip_reason,
                 admin_token=admin_token,
+                lab_image_build=lab_image_build,
             )
         finally:
+            lab_image_build.wait()
             compose.stop()

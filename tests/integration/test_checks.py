@@ -42,7 +42,7 @@ def _passing(stack: Stack, only: tuple[str, ...]) -> list[CheckResult]:
 def test_scrape_logs_and_baseline_pass_on_the_healthy_stack(stack: Stack) -> None:
     """Once traffic has flowed, the scrape, logs and baseline checks pass with evidence."""
     results = poll_until(
-        lambda: _passing(stack, DATA_CHECKS), timeout=180, interval=10, describe="checks pass"
+        lambda: _passing(stack, DATA_CHECKS), timeout=180, interval=2, describe="checks pass"
     )
     by_name = {r.check: r for r in results}
     assert all(r.status is Status.PASS for r in results)
@@ -73,7 +73,7 @@ def test_dashboards_check_without_grafana_checks_panels_against_prometheus(stack
     result = poll_until(
         lambda: (r := dashboards.run(ctx, grafana)).status is Status.SKIP and r,
         timeout=180,
-        interval=10,
+        interval=2,
         describe="panel queries return data",
     )
     assert "against Prometheus directly" in " ".join(result.evidence)
@@ -99,7 +99,7 @@ def test_dashboards_check_passes_through_grafana(stack: Stack) -> None:
     result = poll_until(
         lambda: (r := dashboards.run(ctx, grafana)).status is Status.PASS and r,
         timeout=180,
-        interval=10,
+        interval=2,
         describe="the dashboards check to pass through Grafana",
     )
     assert "through Grafana's query API" in result.evidence[-1]

@@ -44,18 +44,12 @@ def test_lab_wait_reports_each_service_ready(stack: Stack) -> None:
 
 
 def test_lab_check_json_reports_every_check(stack: Stack) -> None:
-    """`lab check --json` exits 0 on the healthy stack and reports all five checks."""
-
-    def passing() -> dict[str, object]:
-        without = ["--without", "grafana"] if stack.grafana_skip_reason else []
-        code, output = lab("check", "--json", *endpoint_flags(stack), *without)
-        # Raising keeps the last failing report for the timeout message.
-        assert code == ExitCode.OK, output
-        body: dict[str, object] = json.loads(output)
-        return body
-
-    body = poll_until(passing, timeout=240, interval=15, describe="`lab check` to pass")
-    checks = {c["check"]: c["status"] for c in body["checks"]}  # type: ignore[union-attr]
+    """`lab check --json --wait` exits 0 on the healthy stack and reports all five checks."""
+    without = ["--without", "grafana"] if stack.grafana_skip_reason else []
+    code, output = lab("check", "--json", "--wait", "240", *endpoint_flags(stack), *without)
+    assert code == ExitCode.OK, output
+    body = json.loads(output)  # the progress went to stderr: stdout is one JSON document
+    checks = {c["check"]: c["status"] for c in body["checks"]}
     assert list(checks) == ["scrape", "dashboards", "alerts", "logs", "baseline"]
     expected_dashboards = "skip" if stack.grafana_skip_reason else "pass"
     assert checks.pop("dashboards") == expected_dashboards
@@ -68,6 +62,36 @@ def test_lab_check_fails_with_a_fix_when_nothing_listens() -> None:
     assert code == ExitCode.FAILED
     assert "✗ 1. Prometheus scrapes the app" in output
     assert "docker compose up -d app" in output
+
+
+# The notebook runs its short experiment: minutes of traffic, after which the baseline
+# below has enough requests to be saved at once (tests run in file order).
+def test_the_bridge_notebook_runs_every_check_for_real(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The course notebook executes headlessly against the stack: passing checks, then the
+    short before/after experiment of its closing section."""
+    for name, value in stack.settings.model_dump(exclude={"admin_token", "grafana_token"}).items():
+        if value is not None:
+            monkeypatch.setenv(f"LAB_{name.upper()}", str(value))
+    monkeypatch.setenv("LAB_ADMIN_TOKEN", stack.admin_token)  # the closing experiment needs it
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
+    ).execute()
+    text = "\n".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+    )
+    for check in ("1. Prometheus scrapes the app", "3. Alert rules", "4. A request can be traced"):
+        assert f"✓ {check}" in text, text
+    assert "0 failed" in text
+    # The closing "after M2.4" section ran the short experiment and restored the app.
+    assert "restored the resilience configuration and faults found at the start" in text, text
+    assert "✓ target met" in text, text
+    assert (tmp_path / "experiment-short" / "experiment.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_lab_baseline_then_compare(stack: Stack, tmp_path: Path) -> None:
@@ -104,31 +128,3 @@ def test_low_headroom_drill_fires_notifies_and_resolves(stack: Stack) -> None:
     assert code == ExitCode.OK, output
     assert "LowRateLimitHeadroom firing in Prometheus" in output
     assert "✓ drill low-headroom" in output
-
-
-def test_the_bridge_notebook_runs_every_check_for_real(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """The course notebook executes headlessly against the stack: passing checks, then the
-    short before/after experiment of its closing section."""
-    for name, value in stack.settings.model_dump(exclude={"admin_token", "grafana_token"}).items():
-        if value is not None:
-            monkeypatch.setenv(f"LAB_{name.upper()}", str(value))
-    monkeypatch.setenv("LAB_ADMIN_TOKEN", stack.admin_token)  # the closing experiment needs it
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(
-        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
-    ).execute()
-    text = "\n".join(
-        output.get("text", "")
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.get("outputs", [])
-    )
-    for check in ("1. Prometheus scrapes the app", "3. Alert rules", "4. A request can be traced"):
-        assert f"✓ {check}" in text, text
-    assert "0 failed" in text
-    # The closing "after M2.4" section ran the short experiment and restored the app.
-    assert "restored the resilience configuration and faults found at the start" in text, text
-    assert "✓ target met" in text, text
-    assert (tmp_path / "experiment-short" / "experiment.png").read_bytes()[:4] == b"\x89PNG"

@@ -1,13 +1,18 @@
-"""docker-compose.yml repeats a few values lab/spec owns and keeps Grafana quiet; tied here."""
+"""docker-compose.yml repeats a few values lab/spec owns, keeps Grafana quiet, and runs the
+small runtime image where it can; tied here."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+import tomllib
 from typing import Any
 
 import yaml
 
 from lab.spec import SPEC
-from tests.image_pins import COMPOSE_FILE
+from tests.image_pins import COMPOSE_FILE, ROOT
 
 
 def grafana_service() -> dict[str, Any]:
@@ -39,3 +44,49 @@ def test_grafana_does_not_phone_home() -> None:
         "GF_NEWS_NEWS_FEED_ENABLED",
     ):
         assert environment[switch] == "false", switch
+
+
+def test_services_run_the_runtime_image_and_lab_its_own_target() -> None:
+    """The app, loadgen and alert sink run the Dockerfile's small `runtime` target; the one-off
+    `lab` service is built from its `lab` target under a name of its own."""
+    services: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    runtime_image = services["app"]["image"]
+    assert services["app"]["build"]["target"] == "runtime"
+    for name in ("loadgen", "alert-sink"):
+        assert services[name]["image"] == runtime_image, name
+    assert services["lab"]["build"]["target"] == "lab"
+    assert services["lab"]["image"] != runtime_image
+
+
+# What the runtime image must run without: plotting, notebooks, the Docker client, YAML.
+NOT_IN_RUNTIME = ("numpy", "matplotlib", "nbformat", "nbclient", "ipykernel", "docker", "yaml")
+RUNTIME_ENTRY_POINTS = ("sample_rag_app.__main__", "sample_rag_app.loadgen.__main__",
+                        "lab.alert_sink.__main__")  # fmt: skip
+
+
+def test_the_app_extra_holds_no_plotting_or_notebook_dependency() -> None:
+    """pyproject's `app` extra, all the runtime image installs, leaves the heavy ones out."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    names = {re.split(r"[<>=!~\[ ]", requirement)[0].lower() for requirement in extras["app"]}
+    assert not names & {*NOT_IN_RUNTIME, "pyyaml"}, names
+
+
+def test_runtime_services_import_nothing_outside_the_app_extra() -> None:
+    """The app, loadgen and alert sink start with the lab-only packages made unimportable."""
+    blocker = (
+        "import sys\n"
+        f"blocked = {NOT_IN_RUNTIME!r}\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in blocked:\n"
+        "            raise ImportError(f'{name} is not in the runtime image')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import importlib\n"
+        f"for module in {RUNTIME_ENTRY_POINTS!r}:\n"
+        "    importlib.import_module(module)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", blocker], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr

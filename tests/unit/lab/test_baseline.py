@@ -10,7 +10,11 @@ import responses
 
 from lab import baseline as model
 from lab.baseline import CounterSamples, bucket_quantile, increases
+from lab.checks import baseline as check
+from lab.checks.context import CheckContext
+from lab.checks.result import Status
 from lab.clients import PrometheusClient
+from lab.settings import LabSettings
 
 BASE = "http://prometheus.test:9090"
 NOW = datetime(2026, 1, 10, 12, 15, tzinfo=UTC)
@@ -121,6 +125,20 @@ def test_a_young_lab_is_flagged_with_the_time_left_to_wait() -> None:
     assert "240 requests are too few" in count_note
     assert "wait about" in count_note
     assert not baseline.claims_target
+
+
+@responses.activate
+def test_check_5_passes_a_young_lab_marked_provisional_with_what_a_claim_needs() -> None:
+    """Seconds after `up` check 5 passes, but says the baseline is provisional, its span,
+    and how many requests a < 0.1 % claim would take."""
+    responses.get(f"{BASE}/api/v1/query", json=two_minutes_of_traffic(30, 2))
+    result = check.run(CheckContext.from_settings(LabSettings(prometheus_url=BASE)))
+    assert result.status is Status.PASS
+    assert result.data["provisional"] is True
+    text = "\n".join(result.evidence)
+    assert "covers 2m00s of the 15m00s window" in text
+    assert "⚠ provisional: 95 % upper bound" in text
+    assert f"≥ {model.REQUESTS_FOR_TARGET_CLAIM} requests" in text
 
 
 def test_enough_requests_without_errors_claim_the_target() -> None:

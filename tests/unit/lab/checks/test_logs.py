@@ -62,7 +62,7 @@ def test_a_line_with_the_id_only_in_its_message_lacks_the_field() -> None:
 def test_piped_logs_trace_the_newest_request_that_ran_the_whole_pipeline() -> None:
     """With logs piped in, a newer cache hit is passed over for the newest full request."""
     full = [line(event, "full") for event in LIFECYCLE]
-    hit = [line(e, "hit") for e in ("query_received", "cache_hit", "response_returned")]
+    hit = [line(e, "hit") for e in ("query_received", "response_returned", "http_request")]
     trace = latest_full_trace([*full, *hit, "not json"])
     assert trace is not None
     assert trace.correlation_id == "full"

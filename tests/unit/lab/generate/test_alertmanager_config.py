@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from lab.checks import alerts
 from lab.generate import alertmanager
 from lab.spec import SPEC
 
@@ -27,10 +28,53 @@ def test_route_groups_by_alertname_and_notifies_within_two_minutes() -> None:
     assert (route["group_wait"], route["group_interval"]) == ("10s", "30s")
     assert route["repeat_interval"] == "4h"
     assert [r["matchers"] for r in route["routes"]] == [
+        ['alertname="LabReadinessTest"'],
         ['severity="none"'],
         ['severity="critical"'],
         ['severity="warning"'],
     ]
+    assert all("group_by" not in r and "group_wait" not in r for r in route["routes"][1:])
+
+
+def test_test_alert_route_groups_per_run_with_one_second_waits() -> None:
+    """`lab check`'s test alert: a group per run, 1 s waits, the sink only, first in line."""
+    synthetic = SPEC.routing.synthetic
+    first = _config()["route"]["routes"][0]
+    assert first == {
+        "receiver": "alert-sink",
+        "matchers": [f'alertname="{synthetic.alertname}"'],
+        "group_by": ["alertname", synthetic.run_label],
+        "group_wait": "1s",
+        "group_interval": "1s",
+    }
+    assert synthetic.alertname == alerts.TEST_ALERT
+    assert synthetic.run_label == alerts.RUN_LABEL
+
+
+def _routes_test(tool: Any, config: Path, receiver: str, labels: dict[str, str]) -> str:
+    result = tool(
+        "amtool", "config", "routes", "test", f"--config.file={config}",
+        f"--verify.receivers={receiver}", *(f"{k}={v}" for k, v in labels.items()),
+    )  # fmt: skip
+    assert result.returncode == 0, (labels, result.stdout + result.stderr)
+    return result.stdout.strip()
+
+
+def test_amtool_routes_the_test_alert_to_the_sink_and_real_alerts_by_severity(
+    repo_root: Path, tool: Any
+) -> None:
+    """Alertmanager's own routing test: the test alert (a warning) goes to alert-sink, every
+    alert of the spec to its severity's receiver, as the committed config says."""
+    config = repo_root / "alertmanager/alertmanager.yml"
+    synthetic = SPEC.routing.synthetic
+    run = {synthetic.run_label: "r1"}
+    test_alert = {"alertname": synthetic.alertname, "severity": "warning", **run}
+    assert _routes_test(tool, config, "alert-sink", test_alert) == "alert-sink"
+    receivers = {"none": "heartbeat", "critical": "critical", "warning": "warning"}
+    for alert in SPEC.alerts:
+        labels = {"alertname": alert.name, "severity": alert.severity.value}
+        expected = receivers[alert.severity.value]
+        assert _routes_test(tool, config, expected, labels) == expected
 
 
 def test_every_receiver_posts_to_the_alert_sink_with_resolved() -> None:

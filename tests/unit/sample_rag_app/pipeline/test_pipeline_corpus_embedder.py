@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from sample_rag_app.pipeline.corpus import CorpusError, load_corpus, parse_corpus
@@ -42,21 +41,23 @@ def test_malformed_corpus_is_rejected(text: str) -> None:
 def test_embedder_is_deterministic_across_instances() -> None:
     """Two embedders give bit-identical vectors for the same text (no salted hash)."""
     text = "How does a response cache lower RAG cost?"
-    assert np.array_equal(HashingEmbedder(256).embed(text), HashingEmbedder(256).embed(text))
+    assert HashingEmbedder(256).embed(text) == HashingEmbedder(256).embed(text)
 
 
 def test_embeddings_are_unit_length_with_the_configured_dimensions() -> None:
     """Embeddings have the configured length and an L2 norm of 1."""
     vector = HashingEmbedder(128).embed("circuit breakers open after repeated failures")
-    assert vector.shape == (128,)
-    assert vector.dtype == np.float32
-    assert float(np.linalg.norm(vector)) == pytest.approx(1.0, abs=1e-5)
+    assert len(vector) == 128
+    assert vector.entries
+    assert all(0 <= index < 128 for index in vector.entries)
+    assert vector.norm() == pytest.approx(1.0, abs=1e-9)
 
 
 def test_text_without_features_embeds_to_zeros() -> None:
     """Text with only punctuation or stop words gives the zero vector, not NaN."""
     vector = HashingEmbedder(64).embed("?! the of")
-    assert not vector.any()
+    assert not vector.entries
+    assert vector.norm() == 0.0
 
 
 def test_similar_texts_score_higher_than_unrelated_ones() -> None:
@@ -65,13 +66,12 @@ def test_similar_texts_score_higher_than_unrelated_ones() -> None:
     query = embedder.embed("cache hit rate")
     related = embedder.embed("The cache hit rate is hits divided by lookups.")
     unrelated = embedder.embed("Prompt injection hides instructions inside documents.")
-    assert float(query @ related) > float(query @ unrelated)
+    assert query.dot(related) > query.dot(unrelated)
+    assert query.dot(query) == pytest.approx(1.0)
 
 
 def test_embed_many_matches_embed() -> None:
-    """embed_many stacks the same vectors embed returns."""
+    """embed_many returns, in order, the vectors embed returns."""
     embedder = HashingEmbedder(64)
     texts = ["alpha beta", "gamma delta"]
-    matrix = embedder.embed_many(texts)
-    assert matrix.shape == (2, 64)
-    assert np.array_equal(matrix[1], embedder.embed(texts[1]))
+    assert embedder.embed_many(texts) == [embedder.embed(t) for t in texts]

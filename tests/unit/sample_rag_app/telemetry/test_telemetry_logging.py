@@ -5,11 +5,15 @@ from __future__ import annotations
 import io
 import json
 import logging
+import random
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 import structlog
 
+from sample_rag_app.telemetry import logging as app_logging
 from sample_rag_app.telemetry.logging import configure_logging
 
 
@@ -37,9 +41,28 @@ def test_lines_are_json_with_timestamp_level_event_service(log_stream: io.BytesI
     assert line["level"] == "info"
     assert line["service"] == "rag-test"
     assert line["answer"] == 42
-    assert isinstance(line["timestamp"], str)
-    assert line["timestamp"].endswith("Z")
-    assert "T" in line["timestamp"]
+    stamp = line["timestamp"]
+    assert isinstance(stamp, str)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp), stamp
+    written = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    assert abs((datetime.now(UTC) - written).total_seconds()) < 5
+
+
+def test_timestamps_are_what_datetime_writes_across_second_turns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cached-per-second timestamp equals datetime's ISO text (microseconds, Z) at any
+    instant, including right after the second turns."""
+    stamp = app_logging._UtcTimestamp()
+    rng = random.Random(5)
+    instants = [1768047300.0, 1768047300.999999, 1768047301.000001]
+    instants += sorted(1768047300 + rng.uniform(0, 5) for _ in range(200))
+    for instant in instants:
+        monkeypatch.setattr(app_logging.time, "time", lambda instant=instant: instant)
+        expected = datetime.fromtimestamp(instant, UTC).isoformat(timespec="microseconds")
+        # datetime rounds to the nearest microsecond, the stamp truncates: at most 1 µs apart.
+        written = datetime.fromisoformat(stamp().replace("Z", "+00:00"))
+        assert abs((written - datetime.fromisoformat(expected)).total_seconds()) <= 1e-6
 
 
 def test_bound_correlation_id_appears_on_every_line(log_stream: io.BytesIO) -> None:
@@ -51,6 +74,18 @@ def test_bound_correlation_id_appears_on_every_line(log_stream: io.BytesIO) -> N
     structlog.get_logger("t").info("three")
     lines = _lines(log_stream)
     assert [line.get("correlation_id") for line in lines] == ["cid-9", "cid-9", None]
+
+
+def test_an_exception_line_carries_the_traceback_at_error_level(log_stream: io.BytesIO) -> None:
+    """`logger.exception` writes level error and the rendered traceback as `exception`."""
+    try:
+        raise ZeroDivisionError("division by zero")
+    except ZeroDivisionError:
+        structlog.get_logger("t").exception("unhandled_exception")
+    (line,) = _lines(log_stream)
+    assert line["level"] == "error"
+    assert "ZeroDivisionError: division by zero" in str(line["exception"])
+    assert "exc_info" not in line
 
 
 def test_level_filter_drops_debug_lines(log_stream: io.BytesIO) -> None:

@@ -61,14 +61,15 @@ def test_query_lifecycle_events_are_logged_in_order(client: TestClient) -> None:
     assert access["duration_ms"] >= 0
 
 
-def test_cache_hit_logs_cache_hit_then_response_returned(client: TestClient) -> None:
-    """A cache hit logs query_received, cache_hit and response_returned with cached=true."""
+def test_cache_hit_logs_response_returned_with_cached_true(client: TestClient) -> None:
+    """A cache hit logs query_received then response_returned with cached=true and the cache
+    as its answer level: no line of its own, the answer says where it came from."""
     client.post("/query", json=QUESTION)
     logs = _request_logs(client, "POST", "/query", json=QUESTION)
     assert [line["event"] for line in logs] == [
-        "query_received", "cache_hit", "response_returned", "http_request",
+        "query_received", "response_returned", "http_request",
     ]  # fmt: skip
-    assert logs[2]["cached"] is True
+    assert (logs[1]["cached"], logs[1]["answer_level"]) == (True, "cache")
 
 
 def test_question_text_is_logged_only_when_enabled(make_client: ClientFactory) -> None:
