@@ -15,9 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lab.checks.baseline import (
-    EXPECTED_ERROR_RATE_BEFORE,
-    TARGET_ERROR_RATE_AFTER,
+from lab.baseline import (
     Baseline,
     baseline_queries,
     describe_error_rate,
@@ -25,7 +23,8 @@ from lab.checks.baseline import (
     measure,
 )
 from lab.clients import PrometheusClient
-from lab.spec.rag import P95_LATENCY_SECONDS
+from lab.formatting import figure
+from lab.spec.rag import EXPECTED_ERROR_RATE_BEFORE, P95_LATENCY_SECONDS, TARGET_ERROR_RATE_AFTER
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -52,7 +51,7 @@ class TooFewRequests(ValueError):
 
 
 def _fmt(name: str, value: float | None) -> str:
-    return "n/a" if value is None else FIGURES[name][1].format(value)
+    return figure(value, FIGURES[name][1])
 
 
 def render_markdown(baseline: Baseline) -> str:

@@ -1,8 +1,9 @@
 """The `lab` command line: argparse subcommands, each returning an `ExitCode`.
 
 To add a subcommand, write `_add_<name>(subparsers)` that registers its parser with
-`set_defaults(handler=...)` and append it to `SUBCOMMANDS`; the handler takes the parsed
-namespace and an output stream and returns an `ExitCode`.
+`set_defaults(handler=...)` and append it to `SUBCOMMANDS` (here, or in `lab.commands`
+for one that talks to the running lab); the handler takes the parsed namespace and an
+output stream and returns an `ExitCode` (`lab.exit_codes`).
 """
 
 from __future__ import annotations
@@ -10,21 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from enum import IntEnum
 from pathlib import Path
 from typing import TextIO
 
-from lab import generate
+from lab import commands, generate
+from lab.exit_codes import ExitCode
 from lab.generate import alertmanager as alertmanager_gen
-
-
-class ExitCode(IntEnum):
-    """What `lab` tells the shell."""
-
-    OK = 0
-    FAILED = 1  # a check failed: drift, an unhealthy service, an alert that never arrived
-    USAGE = 2  # bad arguments (argparse's own convention)
-
 
 Handler = Callable[[argparse.Namespace, TextIO], ExitCode]
 
@@ -106,14 +98,8 @@ def _add_generate(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
 
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
     _add_generate,
+    *commands.SUBCOMMANDS,
 ]
-
-
-def _subcommands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
-    # The live-lab commands import this module (for ExitCode), so they join here, lazily.
-    from lab import commands
-
-    return [*SUBCOMMANDS, *commands.SUBCOMMANDS]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lab", description="Generate and check the RAG observability lab."
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in _subcommands():
+    for add in SUBCOMMANDS:
         add(subparsers)
     return parser
 

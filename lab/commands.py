@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from lab.cli import ExitCode
+from lab.exit_codes import ExitCode
 from lab.settings import LabSettings, reveal
 
 if TYPE_CHECKING:

@@ -15,7 +15,12 @@ from typing import Protocol
 
 
 class LogSourceError(RuntimeError):
-    """The log lines cannot be read; the message says how to make them readable."""
+    """The log lines cannot be read: what went wrong, and the fix that makes them readable."""
+
+    def __init__(self, problem: str, fix: str) -> None:
+        super().__init__(f"{problem}; {fix}")
+        self.problem = problem
+        self.fix = fix
 
 
 class LogSource(Protocol):
@@ -46,7 +51,9 @@ class DockerLogSource:
             import docker
             from docker.errors import DockerException
         except ImportError as exc:  # the `lab` extra brings it
-            raise LogSourceError("the `docker` package is missing: pip install docker") from exc
+            raise LogSourceError(
+                "the `docker` package is missing", fix="pip install docker"
+            ) from exc
         try:
             client = docker.from_env()
             containers = client.containers.list(
@@ -59,14 +66,16 @@ class DockerLogSource:
             )
         except DockerException as exc:
             raise LogSourceError(
-                f"cannot reach the Docker engine ({exc}); read logs from a file instead: "
-                "`docker compose logs --no-log-prefix app > app.log` then `--logs-file app.log`"
+                f"cannot reach the Docker engine ({exc})",
+                fix="read logs from a file instead: "
+                "`docker compose logs --no-log-prefix app > app.log` then `--logs-file app.log`",
             ) from exc
         if not containers:
             raise LogSourceError(
                 f"no running container for service {self.service!r} in compose project "
-                f"{self.project!r}: start the lab (`docker compose up -d`) or set "
-                "--compose-project / LAB_COMPOSE_PROJECT"
+                f"{self.project!r}",
+                fix="start the lab (`docker compose up -d`) or set "
+                "--compose-project / LAB_COMPOSE_PROJECT",
             )
         raw = containers[0].logs(stdout=True, stderr=True, since=since, timestamps=False)
         return log_lines(raw.decode("utf-8", errors="replace"))
@@ -92,7 +101,11 @@ class FileLogSource:
         try:
             return log_lines(self.path.read_text(encoding="utf-8", errors="replace"))
         except OSError as exc:
-            raise LogSourceError(f"cannot read {self.path}: {exc}") from exc
+            raise LogSourceError(
+                f"cannot read {self.path}: {exc}",
+                fix=f"write the app's logs there first: "
+                f"`docker compose logs --no-log-prefix app > {self.path}`",
+            ) from exc
 
 
 @dataclass

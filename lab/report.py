@@ -11,7 +11,8 @@ from lab.checks.runner import CHECKS
 MARKS = {Status.PASS: "✓", Status.FAIL: "✗", Status.SKIP: "skipped"}
 
 
-def render_text(results: Sequence[CheckResult]) -> str:
+def render_checks(results: Sequence[CheckResult]) -> str:
+    """Each check's verdict line, its evidence and its fix (the notebook prints one)."""
     lines: list[str] = []
     for result in results:
         # Numbered as in the course, whichever subset ran.
@@ -20,6 +21,11 @@ def render_text(results: Sequence[CheckResult]) -> str:
         lines.extend(f"      {line}" for line in result.evidence)
         if result.fix:
             lines.append(f"      fix: {result.fix}")
+    return "\n".join(lines)
+
+
+def render_verdict(results: Sequence[CheckResult]) -> str:
+    """The counts and the one-line verdict: ready for M2.4 or not."""
     failed = sum(r.failed for r in results)
     passed = sum(r.status is Status.PASS for r in results)
     skipped = sum(r.status is Status.SKIP for r in results)
@@ -29,8 +35,12 @@ def render_text(results: Sequence[CheckResult]) -> str:
         verdict = "nothing failed, but the skipped parts are unproven: see above"
     else:
         verdict = "ready for M2.4"
-    lines.append(f"\n{passed} passed, {failed} failed, {skipped} skipped: {verdict}")
-    return "\n".join(lines)
+    return f"{passed} passed, {failed} failed, {skipped} skipped: {verdict}"
+
+
+def render_text(results: Sequence[CheckResult]) -> str:
+    """What `lab check` prints: every check, a blank line, the verdict."""
+    return f"{render_checks(results)}\n\n{render_verdict(results)}"
 
 
 def render_json(results: Sequence[CheckResult]) -> str:

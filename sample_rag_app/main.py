@@ -18,7 +18,8 @@ from prometheus_client import (
 
 from sample_rag_app import __version__
 from sample_rag_app.clock import Clock, SystemClock
-from sample_rag_app.pipeline.service import NullTelemetry, PipelineTelemetry, RagPipeline
+from sample_rag_app.pipeline.assembly import build_pipeline
+from sample_rag_app.pipeline.ports import NullTelemetry, PipelineTelemetry
 from sample_rag_app.settings import Settings
 from sample_rag_app.telemetry.metrics import RagMetrics
 from sample_rag_app.telemetry.recorder import RagTelemetry
@@ -72,7 +73,7 @@ def create_app(
             logging_enabled=settings.logging_enabled,
             log_questions=settings.log_questions,
         )
-    pipeline = RagPipeline.from_settings(settings, telemetry, rng=rng, clock=clock)
+    pipeline = build_pipeline(settings, telemetry, rng=rng, clock=clock)
     if metrics is not None:
         metrics.bind_rate_limit_headroom(pipeline.llm.headroom_percent)
 

@@ -5,7 +5,9 @@ Each field is read from the environment variable ``RAG_<FIELD NAME IN CAPITALS>`
 seconds, money in US dollars, rates are fractions between 0 and 1. The resilience
 parameters are one nested model, ``resilience`` (declared in
 ``sample_rag_app.pipeline.resilience.config``), read from ``RAG_RESILIENCE`` (the master
-switch) and ``RAG_RESILIENCE_<PARAMETER>``.
+switch) and ``RAG_RESILIENCE_<PARAMETER>``; the faults another, ``faults`` (declared in
+``sample_rag_app.pipeline.faults``), read from ``RAG_FAULT_<FIELD>``. A keyword
+``fault_<field>=`` (as tests pass it) sets the same field as ``RAG_FAULT_<FIELD>``.
 
 A value that cannot work is refused when the settings are read; ``startup_error``
 turns the refusal into a message naming each environment variable and its allowed values.
@@ -14,10 +16,11 @@ turns the refusal into a message naming each environment variable and its allowe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -26,8 +29,18 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from sample_rag_app.pipeline.faults import FaultConfig
+from sample_rag_app.pipeline.faults import env_var as fault_env_var
 from sample_rag_app.pipeline.partial import allowed_range
-from sample_rag_app.pipeline.resilience.config import ResilienceConfig, env_var
+from sample_rag_app.pipeline.resilience.config import ResilienceConfig
+from sample_rag_app.pipeline.resilience.config import env_var as resilience_env_var
+
+#: The nested models: each field of the model has its own environment variable.
+_NESTED: dict[str, tuple[type[BaseModel], Callable[[str], str]]] = {
+    "resilience": (ResilienceConfig, resilience_env_var),
+    "faults": (FaultConfig, fault_env_var),
+}
+_FAULT_KEYWORD = "fault_"
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 
@@ -88,7 +101,7 @@ class Settings(BaseSettings):
 
     # --- retrieval -----------------------------------------------------------------------
     corpus_path: Path | None = Field(
-        None, description="JSON-lines corpus (id, title, text). Default: the bundled corpus."
+        None, description="JSON-lines corpus (id, title, text). Default unset: the bundled corpus."
     )
     embedding_dimensions: int = Field(
         512, ge=16, le=8192, description="Dimensions of the hashed embedding. Default 512."
@@ -171,34 +184,10 @@ class Settings(BaseSettings):
     )
 
     # --- faults --------------------------------------------------------------------------
-    fault_llm_error_rate: float = Field(
-        0.01,
-        ge=0,
-        le=1,
-        description="Fraction of LLM calls that fail (HTTP 502). Default 0.01: cache hits "
-        "never call the LLM, so with the loadgen's ~40 % hit rate about 0.6 % of queries "
-        "fail, the course's baseline of 0.5-2 % (and below the 1 % error-rate alert).",
-    )
-    fault_llm_timeout_rate: float = Field(
-        0.0, ge=0, le=1, description="Fraction of LLM calls that time out (504). Default 0."
-    )
-    fault_rate_limit_error_rate: float = Field(
-        0.0,
-        ge=0,
-        le=1,
-        description="Fraction of LLM calls rejected as rate limited (429). Default 0.",
-    )
-    fault_added_latency_seconds: float = Field(
-        0.0, ge=0, le=60, description="Extra seconds added to every LLM call. Default 0."
-    )
-    fault_vector_store_down: bool = Field(
-        False, description="Every vector search fails (503). Default false."
-    )
-    fault_rate_limit_consumed_percent: float = Field(
-        0.0,
-        ge=0,
-        le=100,
-        description="Percent of the provider's rate limit used by other clients. Default 0.",
+    faults: FaultConfig = Field(
+        default_factory=FaultConfig,
+        description="The injected faults at start-up, RAG_FAULT_<FIELD> (see FaultConfig for "
+        "each default and range); the admin endpoint changes them at run time.",
     )
     random_seed: int | None = Field(
         None,
@@ -228,7 +217,22 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, _EnvWithResilience(settings_cls), dotenv_settings)
+        return (init_settings, _EnvWithNestedModels(settings_cls), dotenv_settings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fault_keywords(cls, data: Any) -> Any:
+        """``fault_<field>=`` keywords into ``faults``, like ``RAG_FAULT_<FIELD>``."""
+        if not isinstance(data, dict):
+            return data
+        keywords = {f"{_FAULT_KEYWORD}{name}": name for name in FaultConfig.model_fields}
+        flat = {keywords[key]: value for key, value in data.items() if key in keywords}
+        if not flat:
+            return data
+        rest = {key: value for key, value in data.items() if key not in keywords}
+        given = rest.get("faults", {})
+        given = given.model_dump() if isinstance(given, BaseModel) else dict(given)
+        return rest | {"faults": given | flat}
 
     @field_validator("admin_token", "openai_api_key", mode="before")
     @classmethod
@@ -252,37 +256,39 @@ class Settings(BaseSettings):
         return "simulated"
 
 
-class _EnvWithResilience(EnvSettingsSource):
-    """``RAG_*`` as usual, plus ``RAG_RESILIENCE[_<PARAMETER>]`` into the nested model.
+class _EnvWithNestedModels(EnvSettingsSource):
+    """``RAG_*`` as usual, plus one variable per field of each nested model.
 
     The plain source would read ``RAG_RESILIENCE=on`` as the JSON of the whole nested
-    model; here it is the master switch, and each parameter has its own variable.
+    model; here it is the master switch, and each parameter (and each fault,
+    ``RAG_FAULT_<FIELD>``) has its own variable.
     """
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        if field_name == "resilience":
+        if field_name in _NESTED:
             return None, field_name, False
         return super().get_field_value(field, field_name)
 
     def __call__(self) -> dict[str, Any]:
         data = super().__call__()
-        nested = {
-            name: self.env_vars[env_var(name).lower()]
-            for name in ResilienceConfig.model_fields
-            if env_var(name).lower() in self.env_vars
-        }
-        if nested:
-            data["resilience"] = nested
+        for field_name, (model, env_var) in _NESTED.items():
+            nested = {
+                name: self.env_vars[env_var(name).lower()]
+                for name in model.model_fields
+                if env_var(name).lower() in self.env_vars
+            }
+            if nested:
+                data[field_name] = nested
         return data
 
 
 def _env_var_of(loc: tuple[int | str, ...]) -> tuple[str, FieldInfo | None]:
-    if loc[:1] == ("resilience",):
-        if len(loc) > 1 and str(loc[1]) in ResilienceConfig.model_fields:
-            name = str(loc[1])
-            return env_var(name), ResilienceConfig.model_fields[name]
-        return "RAG_RESILIENCE_*", None
     name = str(loc[0]) if loc else ""
+    if name in _NESTED:
+        model, env_var = _NESTED[name]
+        if len(loc) > 1 and str(loc[1]) in model.model_fields:
+            return env_var(str(loc[1])), model.model_fields[str(loc[1])]
+        return env_var("*"), None
     return f"RAG_{name.upper()}", Settings.model_fields.get(name)
 
 
@@ -296,6 +302,6 @@ def startup_error(error: ValidationError) -> str:
         message = str(item["msg"])
         if field is None:  # a rule across fields: name their variables in the message
             for name in sorted(ResilienceConfig.model_fields, key=len, reverse=True):
-                message = re.sub(rf"\b{name}\b", env_var(name), message)
+                message = re.sub(rf"\b{name}\b", resilience_env_var(name), message)
         lines.append(f"  {variable}: {message}{value}{allowed}")
     return "\n".join(lines)

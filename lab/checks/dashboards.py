@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from lab.checks.context import CheckContext, Evidence, run_check
 from lab.checks.result import CheckFailed, CheckResult, Status
 from lab.clients.base import ServiceUnreachable
-from lab.clients.grafana import GrafanaClient, PanelQuery
+from lab.clients.grafana import GrafanaClient
 from lab.spec.model import Spec
 from lab.spec.rag import SPEC
 
@@ -101,16 +101,11 @@ def _panels_via_prometheus(ctx: CheckContext, spec: Spec, evidence: Evidence) ->
     end = datetime.now(UTC)
     empty: list[str] = []
     for panel in spec.dashboard.panels:
-        queries = tuple(PanelQuery("A", q.expr, spec.datasource_uid) for q in panel.queries)
-        has_data = False
-        for query in queries:
-            for minutes_ago in (0, 10, 20):
-                at = end - timedelta(minutes=minutes_ago)
-                if ctx.prometheus.query(query.expr, at=at):
-                    has_data = True
-                    break
-            if has_data:
-                break
+        has_data = any(
+            ctx.prometheus.query(query.expr, at=end - timedelta(minutes=minutes_ago))
+            for query in panel.queries
+            for minutes_ago in (0, 10, 20)
+        )
         if not has_data:
             empty.append(panel.title)
     _no_empty_panels(empty, len(spec.dashboard.panels), "against Prometheus directly", evidence)

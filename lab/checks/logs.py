@@ -133,7 +133,7 @@ def _read(source: LogSource, since: datetime) -> list[str]:
     try:
         return source.lines_since(since)
     except LogSourceError as exc:
-        raise CheckFailed(str(exc), fix=str(exc).rpartition(": ")[2] or str(exc)) from exc
+        raise CheckFailed(exc.problem, fix=exc.fix) from exc
 
 
 def _report_defects(trace: Trace, source: LogSource) -> None:

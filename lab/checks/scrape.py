@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from lab.checks.context import CheckContext, Evidence, run_check
 from lab.checks.result import CheckFailed, CheckResult
+from lab.spec.model import duration_seconds
 
 NAME = "scrape"
 TITLE = "Prometheus scrapes the app"
@@ -30,28 +31,6 @@ REQUIRED_METRIC_FAMILIES = frozenset(
         "rag_rate_limit_headroom_percent",
     }
 )
-
-
-def parse_duration_seconds(text: str) -> float:
-    """Seconds in a Prometheus duration such as "15s", "1m30s" or "500ms"."""
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-    total, number = 0.0, ""
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char.isdigit() or char == ".":
-            number += char
-            index += 1
-            continue
-        unit = "ms" if text.startswith("ms", index) else char
-        if unit not in units or not number:
-            raise ValueError(f"not a Prometheus duration: {text!r}")
-        total += float(number) * units[unit]
-        number = ""
-        index += len(unit)
-    if number:
-        raise ValueError(f"not a Prometheus duration (missing unit): {text!r}")
-    return total
 
 
 def run(ctx: CheckContext) -> CheckResult:
@@ -112,7 +91,7 @@ def _check(ctx: CheckContext, evidence: Evidence) -> None:
                 fix="Prometheus has stopped scraping: check `docker compose logs prometheus`",
                 last_scrape_age_seconds=age,
             )
-        interval = parse_duration_seconds(target.scrape_interval or "0s")
+        interval = duration_seconds(target.scrape_interval or "0s")
         if target.scrape_interval and interval > settings.max_scrape_interval_seconds:
             raise CheckFailed(
                 f"target {target.scrape_url} is scraped every {target.scrape_interval}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from lab.clients.base import HttpClient
+from lab.clients.base import HttpClient, ServiceError
 
 
 class AlertSinkClient(HttpClient):
@@ -31,5 +31,10 @@ class AlertSinkClient(HttpClient):
         if since:
             params["since"] = since.isoformat()
         body = self._json("GET", "/alerts", params=params)
-        items = body.get("alerts", body) if isinstance(body, dict) else body
-        return list(items)
+        try:
+            return list(body["alerts"])
+        except (TypeError, KeyError) as exc:  # the sink always answers {"alerts": [...]}
+            raise ServiceError(
+                f"{self.service_name} answered GET /alerts without an `alerts` list: is "
+                f"{self.base_url} the lab's alert sink?"
+            ) from exc

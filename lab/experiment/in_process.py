@@ -26,7 +26,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from lab.checks.baseline import COUNTERS, Baseline, CounterSamples, from_increases, increases
+from lab.baseline import COUNTERS, Baseline, CounterSamples, from_increases, increases
 from lab.clients.app import QueryReply
 
 ADMIN_TOKEN = "in-process-experiment"

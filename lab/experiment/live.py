@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 from requests.adapters import HTTPAdapter
 
-from lab.checks.baseline import Baseline, from_increases, increases, prometheus_samples
+from lab.baseline import Baseline, from_increases, increases, prometheus_samples
 from lab.clients import PrometheusClient
 from lab.clients.app import AppClient
 from lab.experiment.profiles import Profile, Scale

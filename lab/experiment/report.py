@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import confidence
+from lab.baseline import REQUESTS_FOR_TARGET_CLAIM, Baseline
 from lab.baseline_report import (
     COMPARISON_COLORS,
     draw_comparison,
@@ -26,17 +27,15 @@ from lab.baseline_report import (
     draw_latency_slo,
     pyplot,
 )
-from lab.checks.baseline import (
-    ANSWER_LEVELS,
-    EXPECTED_ERROR_RATE_BEFORE,
-    REQUESTS_FOR_TARGET_CLAIM,
-    TARGET_ERROR_RATE_AFTER,
-    Baseline,
-)
 from lab.experiment.runner import ArmRun, ExperimentRun, Outcome
+from lab.formatting import figure, milliseconds
+from lab.spec.rag import (
+    ANSWER_LEVELS,
+    DEGRADED_LEVELS,
+    EXPECTED_ERROR_RATE_BEFORE,
+    TARGET_ERROR_RATE_AFTER,
+)
 
-#: The answer levels that are answers, but not the primary model's nor a fresh cache hit.
-DEGRADED_LEVELS = ("secondary", "stale_cache", "extractive")
 #: Colours of the answer levels in the chart, apart from the arms' orange and blue.
 LEVEL_COLORS = {
     "cache": "#9ecae1",
@@ -437,16 +436,16 @@ def _levels_text(baseline: Baseline) -> str:
 
 
 def _ms(seconds: float | None) -> str:
-    return "n/a" if seconds is None else f"{seconds * 1000:.0f} ms"
+    return milliseconds(seconds)
 
 
 def _usd(value: float | None) -> str:
-    return "n/a" if value is None else f"${value:.6f}"
+    return figure(value, "${:.6f}")
 
 
 def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f} %"
+    return figure(value, "{:.3f} %")
 
 
 def _num(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+    return figure(value, "{:.3f}")

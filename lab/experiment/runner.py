@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from lab.checks.baseline import Baseline
+from lab.baseline import Baseline
 from lab.clients.app import QueryReply
 from lab.clients.base import ServiceUnreachable
 from lab.experiment.profiles import FaultEvent, Profile, Scale

@@ -230,7 +230,7 @@ def _cases_for(alert: Alert, runbook_base_url: str) -> AlertCases:
         return AlertCases(
             alert,
             warmup=1,
-            settle=duration_seconds(fixture.window) // 60,
+            settle=int(duration_seconds(fixture.window) // 60),
             firing=Probe(firing, firing),
             quiet=Probe(quiet, quiet),
             healthy=fixture.healthy,
@@ -259,7 +259,7 @@ def _cases_for(alert: Alert, runbook_base_url: str) -> AlertCases:
         return AlertCases(
             alert,
             warmup=1,
-            settle=duration_seconds(fixture.window) // 60,
+            settle=int(duration_seconds(fixture.window) // 60),
             firing=Probe(firing, _histogram_result(fixture, firing)),
             quiet=Probe(quiet, _histogram_result(fixture, quiet)),
             healthy=fixture.healthy_bucket,
@@ -270,7 +270,7 @@ def _cases_for(alert: Alert, runbook_base_url: str) -> AlertCases:
 
 
 def _minutes(text: str) -> int:
-    return duration_seconds(text) // 60
+    return int(duration_seconds(text) // 60)
 
 
 def _describe(alert: Alert, value: float) -> str:

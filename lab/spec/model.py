@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from lab.spec.humanize import format_number, humanize_duration, humanize_percentage
 
-_DURATION = re.compile(r"^(?:\d+[smhdwy])+$")
+_DURATION = re.compile(r"^(?:\d+(?:ms|[smhdwy]))+$")
 _ALERT_NAME = re.compile(r"^[A-Z][A-Za-z0-9]+$")
 # `level:metric:operations`, as the Prometheus naming guide recommends for recording rules.
 _RECORD_NAME = re.compile(r"^[a-z_]+:[a-z0-9_]+:[a-z0-9_]+$")
@@ -25,14 +25,18 @@ ALLOWED_TEMPLATE_ACTIONS = re.compile(
     r"^{{ (?:\$labels\.[a-zA-Z_][a-zA-Z0-9_]*"
     r"|\$value \| (?:humanizeDuration|humanizePercentage|printf \"%\.[0-9]f\")) }}$"
 )
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 
 
-def duration_seconds(text: str) -> int:
-    """Seconds in a Prometheus duration such as `5m` or `1h30m`."""
+def duration_seconds(text: str) -> float:
+    """Seconds in a Prometheus duration such as `15s`, `1h30m` or `500ms`.
+
+    The toolkit's one duration parser: the spec's windows, a target's scrape interval and
+    the baseline's window all go through it.
+    """
     if not _DURATION.match(text):
         raise ValueError(f"not a Prometheus duration: {text!r}")
-    return sum(int(n) * _UNITS[u] for n, u in re.findall(r"(\d+)([smhdwy])", text))
+    return sum(int(n) * _UNITS[u] for n, u in re.findall(r"(\d+)(ms|[smhdwy])", text))
 
 
 class Severity(StrEnum):

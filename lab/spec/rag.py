@@ -49,6 +49,10 @@ COST_PER_HOUR = "sum(increase(rag_cost_usd_total[1h]))"
 P95_LATENCY_SECONDS = 0.5
 ERROR_RATE_MAX_PERCENT = 1.0
 HEADROOM_MIN_PERCENT = 20.0
+# The course's error rate before the resilience work (M2.4), a band in percent, and its
+# target after it: what `lab baseline`, `lab compare` and `lab experiment` measure against.
+EXPECTED_ERROR_RATE_BEFORE = (0.5, 2.0)
+TARGET_ERROR_RATE_AFTER = 0.1
 
 # --- Resilience (M2.4): label values from the app's metrics contract. ---
 ANSWER_LEVELS = ("cache", "primary", "secondary", "stale_cache", "extractive")
@@ -80,7 +84,7 @@ SUSTAINED_FALLBACK_FOR = "15m"
 # Its bound is the course's target after M2.4, 0.1 % errors: shedding above it alone breaks
 # the target. A request shed now and then (a burst) leaves the 5-minute window before `for`
 # has passed; shedding that lasts 5 minutes means capacity is below demand.
-SHED_REQUESTS_MAX_SHARE = 0.001
+SHED_REQUESTS_MAX_SHARE = TARGET_ERROR_RATE_AFTER / 100
 LOAD_SHEDDING_FOR = "5m"
 
 AVAILABILITY = AvailabilitySLO(

@@ -1,8 +1,9 @@
 """Injected faults: failing, slow or rate-limited LLM calls and a vector store that is down.
 
-The defaults come from the settings (``RAG_FAULT_*``); the admin endpoint changes them at
-run time. Random decisions use the ``random.Random`` the injector is given, so a seeded
-one makes every decision reproducible. Two faults are windows in time rather than rates:
+The start-up values are the settings' ``faults`` (``RAG_FAULT_*``, declared here as
+``FaultConfig``); the admin endpoint changes them at run time. Random decisions use the
+``random.Random`` the injector is given, so a seeded one makes every decision
+reproducible. Two faults are windows in time rather than rates:
 a provider outage and a latency spike, each lasting a given number of seconds from the
 moment it is set, measured on the app's clock. Every LLM fault hits the primary model
 only: the secondary model is another provider.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import math
 import random
 import threading
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,28 +24,54 @@ from sample_rag_app.pipeline.partial import partial_model
 LLMFault = Literal["rate_limited", "llm_timeout", "llm_error"]
 
 
+FAULT_ENV_PREFIX: Final = "RAG_FAULT_"
+
+
+def env_var(field_name: str) -> str:
+    """The environment variable of a fault field (its start-up value)."""
+    return f"{FAULT_ENV_PREFIX}{field_name.upper()}"
+
+
 class FaultConfig(BaseModel):
-    """The faults in force."""
+    """The faults in force, declared once: settings, admin API and docs derive from here.
+
+    Each field's start-up value is read from ``RAG_FAULT_<FIELD IN CAPITALS>``; ``PUT
+    /admin/faults`` (whose strict partial body ``FaultUpdate`` is derived from this model)
+    changes it at run time and ``DELETE /admin/faults`` resets it.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    llm_error_rate: float = Field(0.0, ge=0, le=1, description="Fraction of LLM calls that fail.")
+    llm_error_rate: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="Fraction of LLM calls that fail (HTTP 502). Default 0.01: cache hits "
+        "never call the LLM, so with the loadgen's ~40 % hit rate about 0.6 % of queries "
+        "fail, the course's baseline of 0.5-2 % (and below the 1 % error-rate alert).",
+    )
     llm_timeout_rate: float = Field(
-        0.0, ge=0, le=1, description="Fraction of LLM calls that time out."
+        0.0, ge=0, le=1, description="Fraction of LLM calls that time out (504). Default 0."
     )
     rate_limit_error_rate: float = Field(
-        0.0, ge=0, le=1, description="Fraction of LLM calls rejected as rate limited."
+        0.0,
+        ge=0,
+        le=1,
+        description="Fraction of LLM calls rejected as rate limited (429). Default 0.",
     )
     added_latency_seconds: float = Field(
-        0.0, ge=0, le=60, description="Seconds added to every LLM call."
+        0.0, ge=0, le=60, description="Extra seconds added to every LLM call. Default 0."
     )
-    vector_store_down: bool = Field(False, description="Every vector search fails.")
+    vector_store_down: bool = Field(
+        False, description="Every vector search fails (503). Default false."
+    )
     rate_limit_consumed_percent: float = Field(
         0.0,
         ge=0,
         le=100,
-        description="Share of the provider's rate limit used by other clients of the same "
-        "key (another service, a batch job): lowers the headroom and the calls admitted.",
+        description="Percent of the provider's rate limit used by other clients of the same "
+        "key (another service, a batch job): lowers the headroom and the calls admitted. "
+        "Default 0.",
     )
 
 

@@ -1,8 +1,9 @@
 """``RagPipeline.answer``: cache, embed, search, call the model; report every step.
 
-The pipeline knows nothing about HTTP, Prometheus or log formats. It reports what
-happens through the ``PipelineTelemetry`` it is given (``sample_rag_app.telemetry``
-turns those calls into metrics and log lines; ``NullTelemetry`` ignores them).
+The pipeline knows nothing about HTTP, Prometheus, log formats or settings. It reports
+what happens through the ``PipelineTelemetry`` port it is given (``ports``;
+``sample_rag_app.telemetry`` turns those calls into metrics and log lines) and is built
+from the settings by the composition root, ``assembly.build_pipeline``.
 
 Its dependency calls (vector search, LLM) go through the resilience layer
 (``sample_rag_app.pipeline.resilience``), a pass-through while resilience is off. When
@@ -14,19 +15,16 @@ failed vector search falls back to a stale cached answer. Each answer says its l
 
 from __future__ import annotations
 
-import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-from sample_rag_app.clock import Clock, SystemClock
+from sample_rag_app.clock import Clock
 from sample_rag_app.pipeline.cache import CacheKey, ResponseCache, cache_key
-from sample_rag_app.pipeline.corpus import Passage, load_corpus
+from sample_rag_app.pipeline.corpus import Passage
 from sample_rag_app.pipeline.embedder import HashingEmbedder, Vector
 from sample_rag_app.pipeline.errors import (
     DEGRADED_LEVELS,
     AnswerLevel,
-    ErrorType,
     InternalPipelineError,
     LLMError,
     LLMTimeoutError,
@@ -35,26 +33,17 @@ from sample_rag_app.pipeline.errors import (
     Stage,
     VectorStoreUnavailableError,
 )
-from sample_rag_app.pipeline.faults import FaultConfig, FaultInjector
+from sample_rag_app.pipeline.faults import FaultInjector
 from sample_rag_app.pipeline.llm import (
     Completion,
     LLMProvider,
-    OpenAICompatibleLLM,
-    SimulatedLLM,
     cost_usd,
     estimate_prompt_tokens,
     extractive_answer,
 )
-from sample_rag_app.pipeline.ratelimit import SlidingWindowRateLimiter
-from sample_rag_app.pipeline.resilience.config import Mechanism
+from sample_rag_app.pipeline.ports import PipelineTelemetry
 from sample_rag_app.pipeline.resilience.layer import RequestBudget, ResilienceLayer
-from sample_rag_app.pipeline.resilience.ports import (
-    BreakerState,
-    Dependency,
-    ResilienceTelemetry,
-)
 from sample_rag_app.pipeline.vector_store import InMemoryVectorStore, SearchResult
-from sample_rag_app.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,130 +74,12 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
-class _CachedAnswer:
+class CachedAnswer:
+    """What the response cache keeps of a primary model's answer."""
+
     answer: str
     sources: tuple[Source, ...]
     model: str
-
-
-class PipelineTelemetry(ResilienceTelemetry, Protocol):
-    """What the pipeline reports, in the order it happens. Durations are in seconds."""
-
-    def query_received(self, *, question: str, top_k: int) -> None:
-        """A validated query entered the pipeline."""
-
-    def cache_lookup(self, *, hit: bool) -> None:
-        """The response cache was consulted."""
-
-    def embedding_generated(self, *, seconds: float, dimensions: int) -> None:
-        """The question was embedded."""
-
-    def vector_search_completed(
-        self, *, seconds: float, results_count: int, top_score: float | None
-    ) -> None:
-        """The vector store returned its ranking."""
-
-    def llm_call_completed(
-        self,
-        *,
-        seconds: float,
-        model: str,
-        prompt_tokens: int,
-        completion_tokens: int,
-        cost_usd: float,
-    ) -> None:
-        """A model answered; ``model`` is the configured name of the one that did."""
-
-    def stage_failed(self, *, stage: Stage, seconds: float) -> None:
-        """A stage raised after running for ``seconds``."""
-
-    def fallback_used(self, *, level: AnswerLevel, error_type: ErrorType) -> None:
-        """A fallback level answered after the level above failed with ``error_type``."""
-
-    def query_succeeded(
-        self, *, seconds: float, correlation_id: str, cached: bool, level: AnswerLevel
-    ) -> None:
-        """The query produced an answer at ``level``."""
-
-    def query_failed(
-        self, *, seconds: float, correlation_id: str, error_type: ErrorType, stage: Stage
-    ) -> None:
-        """The query failed; the caller receives the PipelineError."""
-
-
-class NullTelemetry:
-    """Telemetry that records nothing (metrics and logging switched off)."""
-
-    def query_received(self, *, question: str, top_k: int) -> None:
-        pass
-
-    def cache_lookup(self, *, hit: bool) -> None:
-        pass
-
-    def embedding_generated(self, *, seconds: float, dimensions: int) -> None:
-        pass
-
-    def vector_search_completed(
-        self, *, seconds: float, results_count: int, top_score: float | None
-    ) -> None:
-        pass
-
-    def llm_call_completed(
-        self,
-        *,
-        seconds: float,
-        model: str,
-        prompt_tokens: int,
-        completion_tokens: int,
-        cost_usd: float,
-    ) -> None:
-        pass
-
-    def stage_failed(self, *, stage: Stage, seconds: float) -> None:
-        pass
-
-    def fallback_used(self, *, level: AnswerLevel, error_type: ErrorType) -> None:
-        pass
-
-    def query_succeeded(
-        self, *, seconds: float, correlation_id: str, cached: bool, level: AnswerLevel
-    ) -> None:
-        pass
-
-    def query_failed(
-        self, *, seconds: float, correlation_id: str, error_type: ErrorType, stage: Stage
-    ) -> None:
-        pass
-
-    def retry_scheduled(
-        self, *, service: Dependency, attempt: int, wait_seconds: float, error_type: ErrorType
-    ) -> None:
-        pass
-
-    def retry_budget_exhausted(self, *, service: Dependency) -> None:
-        pass
-
-    def circuit_state_changed(
-        self,
-        *,
-        service: Dependency,
-        previous: BreakerState,
-        state: BreakerState,
-        correlation_id: str,
-    ) -> None:
-        pass
-
-    def admission_changed(self, *, inflight: int, queued: int) -> None:
-        pass
-
-    def request_shed(self) -> None:
-        pass
-
-    def llm_call_paced(self, *, seconds: float) -> None:
-        pass
-
-    def resilience_configured(self, *, in_effect: Mapping[Mechanism, bool]) -> None:
-        pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +104,7 @@ class RagPipeline:
         store: InMemoryVectorStore,
         llm: LLMProvider,
         secondary_llm: LLMProvider,
-        cache: ResponseCache[_CachedAnswer],
+        cache: ResponseCache[CachedAnswer],
         faults: FaultInjector,
         resilience: ResilienceLayer,
         telemetry: PipelineTelemetry,
@@ -249,96 +120,6 @@ class RagPipeline:
         self.resilience = resilience
         self.telemetry = telemetry
         self._clock = clock
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        telemetry: PipelineTelemetry,
-        *,
-        rng: random.Random | None = None,
-        clock: Clock | None = None,
-    ) -> RagPipeline:
-        """Build every component from the settings (the corpus is read, not yet embedded)."""
-        rng = rng or random.Random(settings.random_seed)
-        clock = clock or SystemClock()
-        embedder = HashingEmbedder(settings.embedding_dimensions)
-        faults = FaultInjector(
-            FaultConfig(
-                llm_error_rate=settings.fault_llm_error_rate,
-                llm_timeout_rate=settings.fault_llm_timeout_rate,
-                rate_limit_error_rate=settings.fault_rate_limit_error_rate,
-                added_latency_seconds=settings.fault_added_latency_seconds,
-                vector_store_down=settings.fault_vector_store_down,
-                rate_limit_consumed_percent=settings.fault_rate_limit_consumed_percent,
-            ),
-            rng,
-            clock,
-        )
-        limiter = SlidingWindowRateLimiter(
-            settings.rate_limit_requests_per_minute,
-            settings.rate_limit_tokens_per_minute,
-            clock=clock.now,
-            consumed_elsewhere=lambda: faults.config.rate_limit_consumed_percent / 100,
-        )
-        llm: LLMProvider
-        if settings.llm_provider == "openai":
-            assert settings.openai_api_key is not None
-            assert settings.openai_base_url is not None
-            llm = OpenAICompatibleLLM(
-                base_url=settings.openai_base_url,
-                api_key=settings.openai_api_key.get_secret_value(),
-                model=settings.llm_model,
-                limiter=limiter,
-                clock=clock,
-            )
-        else:
-            llm = SimulatedLLM(
-                model=settings.llm_model,
-                limiter=limiter,
-                rng=rng,
-                latency_median_seconds=settings.simulated_latency_median_seconds,
-                latency_sigma=settings.simulated_latency_sigma,
-                latency_max_seconds=settings.simulated_latency_max_seconds,
-                clock=clock,
-            )
-        secondary_llm = SimulatedLLM(
-            model=settings.resilience_secondary_model,
-            # Another provider: its own limits, which no other client of ours uses.
-            limiter=SlidingWindowRateLimiter(
-                settings.rate_limit_requests_per_minute,
-                settings.rate_limit_tokens_per_minute,
-                clock=clock.now,
-            ),
-            rng=rng,
-            latency_median_seconds=settings.resilience_secondary_latency_median_seconds,
-            latency_sigma=settings.simulated_latency_sigma,
-            latency_max_seconds=settings.simulated_latency_max_seconds,
-            error_rate=settings.resilience_secondary_error_rate,
-            clock=clock,
-        )
-        resilience = ResilienceLayer(
-            settings.resilience,
-            clock=clock,
-            rng=rng,
-            telemetry=telemetry,
-            limiter=limiter,
-            llm_timeout_seconds=settings.llm_timeout_seconds,
-        )
-        return cls(
-            passages=load_corpus(settings.corpus_path),
-            embedder=embedder,
-            store=InMemoryVectorStore(embedder),
-            llm=llm,
-            secondary_llm=secondary_llm,
-            cache=ResponseCache(
-                settings.cache_max_size, settings.cache_ttl_seconds, clock=clock.now
-            ),
-            faults=faults,
-            resilience=resilience,
-            telemetry=telemetry,
-            clock=clock,
-        )
 
     @property
     def ready(self) -> bool:
@@ -428,7 +209,7 @@ class RagPipeline:
             raise error from exc
 
         if generated.level == "primary":
-            self.cache.put(key, _CachedAnswer(generated.text, sources, generated.model))
+            self.cache.put(key, CachedAnswer(generated.text, sources, generated.model))
         return self._answered(start, budget, generated, sources)
 
     def _answered(

@@ -21,7 +21,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sample_rag_app.clock import Clock, SystemClock
-from sample_rag_app.pipeline.service import NullTelemetry, PipelineTelemetry
+from sample_rag_app.pipeline.ports import NullTelemetry, PipelineTelemetry
 from sample_rag_app.telemetry.metrics import InvalidReason, RagMetrics
 
 CORRELATION_HEADER = "X-Correlation-ID"

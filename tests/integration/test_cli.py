@@ -10,7 +10,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from lab.cli import ExitCode, run
+from lab.cli import run
+from lab.exit_codes import ExitCode
 from lab.polling import poll_until
 from tests.integration.conftest import ROOT, Stack
 

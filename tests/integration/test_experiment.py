@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.cli import ExitCode
 from lab.clients.app import AppClient
+from lab.exit_codes import ExitCode
 from lab.experiment.runner import restorable_faults
 from tests.integration.conftest import Stack
 from tests.integration.test_cli import endpoint_flags, lab

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import responses
 
+from lab.baseline import Baseline, CounterSamples, from_increases, increases
 from lab.baseline_report import (
     TooFewRequests,
     render_comparison,
@@ -16,9 +17,9 @@ from lab.baseline_report import (
     write_baseline,
     write_comparison_chart,
 )
-from lab.checks.baseline import Baseline, CounterSamples, from_increases, increases
-from lab.cli import ExitCode, run
+from lab.cli import run
 from lab.clients import PrometheusClient
+from lab.exit_codes import ExitCode
 
 BASE = "http://prometheus.test:9090"
 NOW = datetime(2026, 1, 10, 12, 15, tzinfo=UTC)

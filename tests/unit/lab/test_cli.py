@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from lab import cli
-from lab.cli import ExitCode, run
+from lab.cli import run
+from lab.exit_codes import ExitCode
 
 
 def test_generate_writes_every_file_into_an_empty_root(tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ import io
 
 import responses
 
-from lab.cli import ExitCode, run
+from lab.cli import run
+from lab.exit_codes import ExitCode
 
 URLS = {
     "app": "http://app.test:8000",

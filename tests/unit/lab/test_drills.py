@@ -15,6 +15,7 @@ from lab.drills import DRILLS, Drill, run_drill
 from lab.polling import Timeout
 from lab.spec import SPEC
 from lab.spec.model import duration_seconds
+from sample_rag_app.loadgen.settings import LoadgenSettings
 from sample_rag_app.pipeline.faults import FaultUpdate
 from sample_rag_app.pipeline.resilience.config import ResilienceConfig, ResilienceUpdate
 
@@ -47,11 +48,57 @@ def test_load_shedding_drill_admits_less_than_the_app_does_by_default() -> None:
     assert drill.resilience["admission_max_queue"] < defaults.admission_max_queue
 
 
-def test_drill_thresholds_are_crossed_by_their_faults() -> None:
-    """The low-headroom fault leaves less headroom than the alert's threshold."""
-    drill = DRILLS["low-headroom"]
-    threshold = SPEC.alert(drill.alert).condition
-    assert 100 - drill.faults["rate_limit_consumed_percent"] < threshold.value  # type: ignore[union-attr]
+#: The loadgen's traffic: a cache hit never calls the LLM, so it never meets an LLM fault.
+LOADGEN = LoadgenSettings()
+
+
+def _threshold(drill: Drill) -> float:
+    alert = SPEC.alert(drill.alert)
+    assert alert.threshold is not None, drill.alert
+    return alert.threshold.value
+
+
+def _error_share(drill: Drill) -> float:
+    """The share of queries failing under the drill's LLM error rate, every repeat a hit."""
+    return float(drill.faults["llm_error_rate"]) * (1 - LOADGEN.repeat_fraction)
+
+
+def _burn_threshold() -> float:
+    fast = SPEC.slo.windows[0]
+    return fast.factor * (1 - SPEC.slo.target)
+
+
+def _llm_slots_wanted(drill: Drill) -> float:
+    """LLM calls in flight the loadgen's misses need on average (arrivals x call time)."""
+    misses_per_second = LOADGEN.rate_per_second * (1 - LOADGEN.repeat_fraction)
+    return misses_per_second * float(drill.faults["latency_spike_seconds"])
+
+
+#: For each drill, whether its faults cross its alert's bound with the lab's own traffic.
+CROSSES = {
+    "high-error-rate": lambda d: 100 * _error_share(d) > _threshold(d),
+    "error-budget-burn": lambda d: _error_share(d) > _burn_threshold(),
+    "high-latency": lambda d: d.faults["added_latency_seconds"] > _threshold(d),
+    "low-headroom": lambda d: 100 - d.faults["rate_limit_consumed_percent"] < _threshold(d),
+    "llm-outage": lambda d: (
+        d.faults["llm_outage_seconds"] > duration_seconds(SPEC.alert(d.alert).for_)
+    ),
+    # More slots wanted than admitted: the queue grows until requests are shed.
+    "load-shedding": lambda d: (
+        _llm_slots_wanted(d) > (d.resilience or {})["admission_max_inflight"]
+    ),
+}
+
+
+def test_every_drill_has_its_crossing_checked() -> None:
+    """A new drill needs its entry in CROSSES: no drill goes unchecked."""
+    assert set(CROSSES) == set(DRILLS)
+
+
+@pytest.mark.parametrize("name", list(DRILLS))
+def test_drill_faults_cross_their_alerts_bound(name: str) -> None:
+    """Each drill's faults, under the loadgen's default traffic, cross its alert's bound."""
+    assert CROSSES[name](DRILLS[name])
 
 
 def _numbers_of(drill: Drill) -> set[float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from lab.checks.result import CheckResult, Status
-from lab.report import render_json, render_text
+from lab.report import render_checks, render_json, render_text, render_verdict
 
 SCRAPE_OK = CheckResult("scrape", "Prometheus scrapes the app", Status.PASS, ("✓ target UP",))
 LOGS_BAD = CheckResult(
@@ -43,3 +43,12 @@ def test_json_carries_ok_and_every_check() -> None:
         ("scrape", "pass", None),
         ("logs", "fail", "bind it"),
     ]
+
+
+def test_the_notebook_gets_checks_and_verdict_as_parts_not_by_splitting_text() -> None:
+    """Evidence with a blank line in it stays with its check; the verdict is its own part."""
+    spaced = CheckResult("scrape", "Prometheus scrapes the app", Status.PASS, ("one", "", "two"))
+    checks = render_checks([spaced])
+    assert checks.endswith("      two")
+    assert render_verdict([spaced]) == "1 passed, 0 failed, 0 skipped: ready for M2.4"
+    assert render_text([spaced]) == f"{checks}\n\n{render_verdict([spaced])}"

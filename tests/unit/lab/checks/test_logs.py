@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+from lab.checks import logs
+from lab.checks.context import CheckContext
 from lab.checks.logs import LIFECYCLE, exemplar_ids, latest_full_trace, trace_request
+from lab.checks.result import Status
+from lab.logsource import FileLogSource
+from lab.settings import LabSettings
 
 CID = "lab-check-0123456789abcdef"
 
@@ -86,3 +92,15 @@ def test_exemplar_ids_come_from_the_latency_histogram_only() -> None:
         "# EOF\n"
     )
     assert exemplar_ids(text) == {"abc", "def"}
+
+
+def test_an_unreadable_log_file_fails_with_a_fix_not_its_path(tmp_path: Path) -> None:
+    """A missing log file fails the check with the command that writes it as the fix."""
+    missing = tmp_path / "app.log"
+    result = logs.run(
+        CheckContext.from_settings(LabSettings()), FileLogSource(missing), send_query=False
+    )
+    assert result.status is Status.FAIL
+    assert any(str(missing) in line for line in result.evidence)
+    command = f"`docker compose logs --no-log-prefix app > {missing}`"
+    assert result.fix == f"write the app's logs there first: {command}"

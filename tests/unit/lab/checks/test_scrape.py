@@ -90,11 +90,3 @@ def test_an_app_that_is_not_running_fails_with_how_to_start_it() -> None:
     result = scrape.run(CheckContext.from_settings(settings))
     assert result.status is Status.FAIL
     assert "docker compose up -d app" in (result.fix or "")
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"), [("15s", 15), ("1m30s", 90), ("500ms", 0.5), ("1h", 3600)]
-)
-def test_prometheus_durations_parse(text: str, seconds: float) -> None:
-    """Durations in Prometheus's notation convert to seconds."""
-    assert scrape.parse_duration_seconds(text) == seconds

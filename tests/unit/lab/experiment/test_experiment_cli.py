@@ -12,7 +12,8 @@ import pytest
 import requests
 import responses
 
-from lab.cli import ExitCode, run
+from lab.cli import run
+from lab.exit_codes import ExitCode
 
 APP = "http://app.test:8000"
 PROMETHEUS = "http://prometheus.test:9090"

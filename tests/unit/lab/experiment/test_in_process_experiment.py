@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from lab.checks.baseline import EXPECTED_ERROR_RATE_BEFORE, TARGET_ERROR_RATE_AFTER
 from lab.experiment.in_process import InProcessApp
 from lab.experiment.profiles import PROFILES, Scale
 from lab.experiment.report import Comparison
 from lab.experiment.runner import run_experiment
+from lab.spec.rag import EXPECTED_ERROR_RATE_BEFORE, TARGET_ERROR_RATE_AFTER
 
 SEED = 2024
 REQUESTS_PER_ARM = 5000

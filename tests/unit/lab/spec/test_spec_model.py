@@ -136,3 +136,19 @@ def test_retry_storm_warns_before_the_apps_retry_budget_refuses_retries() -> Non
     from sample_rag_app.pipeline.resilience.config import ResilienceConfig
 
     assert ResilienceConfig().retry_budget_ratio > RETRIES_PER_REQUEST_MAX
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("15s", 15), ("1m30s", 90), ("500ms", 0.5), ("1h", 3600), ("1m500ms", 60.5)],
+)
+def test_prometheus_durations_parse(text: str, seconds: float) -> None:
+    """Durations in Prometheus's notation convert to seconds."""
+    assert duration_seconds(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["15", "1.5s", "s", "15 s", ""])
+def test_what_is_no_prometheus_duration_is_refused(text: str) -> None:
+    """A number without its unit, a fraction or a space is no Prometheus duration."""
+    with pytest.raises(ValueError, match="not a Prometheus duration"):
+        duration_seconds(text)

@@ -12,10 +12,13 @@ from sample_rag_app.clock import VirtualClock
 from sample_rag_app.pipeline.faults import FaultConfig, FaultInjector, FaultUpdate
 from sample_rag_app.settings import Settings
 
+#: Every rate at 0 (the default keeps a 1 % LLM error rate, the course's baseline).
+NO_FAULTS = FaultConfig(llm_error_rate=0.0)
+
 
 def test_no_fault_rates_means_no_faults() -> None:
     """With every rate at 0, no call is faulted."""
-    injector = FaultInjector(FaultConfig(), random.Random(1))
+    injector = FaultInjector(NO_FAULTS, random.Random(1))
     assert {injector.draw_llm_fault() for _ in range(1000)} == {None}
 
 
@@ -60,7 +63,7 @@ def test_update_changes_only_the_given_fields_and_reset_restores_defaults() -> N
 def test_outage_fails_the_primary_for_its_duration_on_the_clock() -> None:
     """llm_outage_seconds starts an outage now; it ends after that many seconds."""
     clock = VirtualClock()
-    injector = FaultInjector(FaultConfig(), random.Random(1), clock)
+    injector = FaultInjector(NO_FAULTS, random.Random(1), clock)
     assert not injector.primary_outage()
     status = injector.update(FaultUpdate(llm_outage_seconds=30))
     assert status.llm_outage_remaining_seconds == 30
@@ -88,7 +91,7 @@ def test_latency_spike_adds_to_the_added_latency_while_it_lasts() -> None:
 
 def test_reset_ends_the_outage_and_the_spike() -> None:
     """DELETE semantics: reset clears the outage and the latency spike at once."""
-    injector = FaultInjector(FaultConfig(), random.Random(1), VirtualClock())
+    injector = FaultInjector(NO_FAULTS, random.Random(1), VirtualClock())
     injector.update(
         FaultUpdate(
             llm_outage_seconds=60, latency_spike_seconds=1, latency_spike_duration_seconds=60
@@ -102,7 +105,7 @@ def test_reset_ends_the_outage_and_the_spike() -> None:
 
 def test_a_spike_needs_both_its_size_and_its_duration() -> None:
     """latency_spike_seconds without latency_spike_duration_seconds (or the reverse) fails."""
-    injector = FaultInjector(FaultConfig(), random.Random(1), VirtualClock())
+    injector = FaultInjector(NO_FAULTS, random.Random(1), VirtualClock())
     with pytest.raises(ValueError, match="together"):
         injector.update(FaultUpdate(latency_spike_seconds=1.0))
     with pytest.raises(ValueError, match="together"):
@@ -129,17 +132,12 @@ def test_fault_updates_are_strict(body: dict[str, object]) -> None:
 def test_default_settings_give_the_course_baseline_error_rate() -> None:
     """With the default settings and a 40 % cache hit rate, 0.5-2 % of queries fail."""
     settings = Settings()
-    config = FaultConfig(
-        llm_error_rate=settings.fault_llm_error_rate,
-        llm_timeout_rate=settings.fault_llm_timeout_rate,
-        rate_limit_error_rate=settings.fault_rate_limit_error_rate,
-    )
-    injector = FaultInjector(config, random.Random(11))
+    injector = FaultInjector(settings.faults, random.Random(11))
     rng = random.Random(12)
     queries = 50_000
     failures = sum(
         1 for _ in range(queries) if rng.random() >= 0.4 and injector.draw_llm_fault() is not None
     )
     assert 0.005 <= failures / queries <= 0.02
-    assert not settings.fault_vector_store_down
-    assert settings.fault_added_latency_seconds == 0
+    assert not settings.faults.vector_store_down
+    assert settings.faults.added_latency_seconds == 0

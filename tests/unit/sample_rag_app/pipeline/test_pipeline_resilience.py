@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from rag_test_support import RecordingClock, RecordingTelemetry
 
+from sample_rag_app.pipeline.assembly import build_pipeline
 from sample_rag_app.pipeline.errors import (
     CircuitOpenError,
     DeadlineExceededError,
@@ -38,9 +39,7 @@ def _pipeline(
     values.update(overrides)
     telemetry = RecordingTelemetry()
     clock = RecordingClock()
-    pipeline = RagPipeline.from_settings(
-        Settings(**values), telemetry, rng=random.Random(seed), clock=clock
-    )
+    pipeline = build_pipeline(Settings(**values), telemetry, rng=random.Random(seed), clock=clock)
     pipeline.load()
     telemetry.events.clear()
     return pipeline, telemetry, clock

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from rag_test_support import RecordingClock, RecordingTelemetry
 
+from sample_rag_app.pipeline.assembly import build_pipeline
 from sample_rag_app.pipeline.errors import (
     InternalPipelineError,
     LLMError,
@@ -16,7 +17,8 @@ from sample_rag_app.pipeline.errors import (
     VectorStoreUnavailableError,
 )
 from sample_rag_app.pipeline.faults import FaultUpdate
-from sample_rag_app.pipeline.service import NullTelemetry, RagPipeline
+from sample_rag_app.pipeline.ports import NullTelemetry
+from sample_rag_app.pipeline.service import RagPipeline
 from sample_rag_app.settings import Settings
 
 QUESTION = "How does a response cache lower RAG cost?"
@@ -31,9 +33,7 @@ def _pipeline(**overrides: Any) -> tuple[RagPipeline, RecordingTelemetry, list[f
     values.update(overrides)
     telemetry = RecordingTelemetry()
     clock = RecordingClock()
-    pipeline = RagPipeline.from_settings(
-        Settings(**values), telemetry, rng=random.Random(5), clock=clock
-    )
+    pipeline = build_pipeline(Settings(**values), telemetry, rng=random.Random(5), clock=clock)
     pipeline.load()
     telemetry.events.clear()  # what construction reported (the resilience configuration)
     return pipeline, telemetry, clock.sleeps
@@ -159,7 +159,7 @@ def test_unexpected_exceptions_become_internal_errors() -> None:
 
 def test_pipeline_is_not_ready_before_load() -> None:
     """Before load() the pipeline is not ready and queries fail as vector_store_unavailable."""
-    pipeline = RagPipeline.from_settings(
+    pipeline = build_pipeline(
         Settings(fault_llm_error_rate=0), NullTelemetry(), clock=RecordingClock()
     )
     assert not pipeline.ready

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 import responses
 
+from lab import baseline as model
+from lab.baseline import CounterSamples, bucket_quantile, increases
 from lab.checks import baseline as check
-from lab.checks.baseline import CounterSamples, bucket_quantile, increases
 from lab.checks.context import CheckContext
 from lab.checks.result import Status
 from lab.clients import PrometheusClient
@@ -99,7 +100,7 @@ def two_minutes_of_traffic(requests_per_scrape: int, errors_at_end: int) -> dict
 def test_two_minutes_in_a_15m_window_report_rates_over_two_minutes() -> None:
     """The issue's case: 2 req/s two minutes after `up` is 2 req/s, not 0.24."""
     responses.get(f"{BASE}/api/v1/query", json=two_minutes_of_traffic(30, 2))
-    baseline = check.measure(PrometheusClient(BASE), "15m", at=NOW)
+    baseline = model.measure(PrometheusClient(BASE), "15m", at=NOW)
     assert baseline.span_seconds == 120
     assert baseline.requests == 240
     assert baseline.requests_per_second == pytest.approx(2.0)
@@ -116,7 +117,7 @@ def test_two_minutes_in_a_15m_window_report_rates_over_two_minutes() -> None:
 def test_a_young_lab_is_flagged_with_the_time_left_to_wait() -> None:
     """240 requests are too few for the band; both notes say how long to wait."""
     responses.get(f"{BASE}/api/v1/query", json=two_minutes_of_traffic(30, 2))
-    baseline = check.measure(PrometheusClient(BASE), "15m", at=NOW)
+    baseline = model.measure(PrometheusClient(BASE), "15m", at=NOW)
     assert baseline.too_few_requests
     span_note, count_note = baseline.warnings
     assert "covers 2m00s of the 15m00s window" in span_note
@@ -137,7 +138,7 @@ def test_check_5_passes_a_young_lab_marked_provisional_with_what_a_claim_needs()
     text = "\n".join(result.evidence)
     assert "covers 2m00s of the 15m00s window" in text
     assert "⚠ provisional: 95 % upper bound" in text
-    assert f"≥ {check.REQUESTS_FOR_TARGET_CLAIM} requests" in text
+    assert f"≥ {model.REQUESTS_FOR_TARGET_CLAIM} requests" in text
 
 
 def test_enough_requests_without_errors_claim_the_target() -> None:
@@ -148,18 +149,18 @@ def test_enough_requests_without_errors_claim_the_target() -> None:
             series("rag_errors_total", [(0, 0), (900, 0)]),
         ]
     )
-    baseline = check.from_increases(
+    baseline = model.from_increases(
         inc, window="15m", window_seconds=900, measured_at=NOW, source="test"
     )
     assert baseline.warnings == ()
     assert baseline.claims_target
-    assert "shows < 0.1 %" in check.describe_target_claim(baseline)
+    assert "shows < 0.1 %" in model.describe_target_claim(baseline)
 
 
 def test_an_old_baseline_file_without_span_fields_still_loads() -> None:
     """Baselines saved before spans were recorded load with those fields empty."""
     old = {"window": "15m", "measured_at": NOW.isoformat(), "error_rate_percent": 0.8}
-    loaded = check.Baseline.from_json(old)
+    loaded = model.Baseline.from_json(old)
     assert loaded.error_rate_percent == 0.8
     assert loaded.span_seconds is None
     assert loaded.warnings == ()
@@ -173,16 +174,16 @@ def test_describe_error_rate_names_the_counts_and_the_interval() -> None:
             series("rag_errors_total", [(0, 0), (690, 6)]),
         ]
     )
-    baseline = check.from_increases(
+    baseline = model.from_increases(
         inc, window="15m", window_seconds=900, measured_at=NOW, source="test"
     )
-    text = check.describe_error_rate(baseline)
+    text = model.describe_error_rate(baseline)
     assert text == "0.60 % (95 % interval 0.22-1.30 %, 6 errors in 1000 requests over 11m30s)"
     assert math.isclose(baseline.error_rate_low_percent or 0, 0.2203, abs_tol=1e-3)
 
 
 def test_a_rate_wholly_above_the_band_means_something_with_few_requests() -> None:
     """127 errors in 559 requests: the interval (19-27 %) lies above the band: no warning."""
-    assert not check.too_few_requests(127, 559)
-    assert check.too_few_requests(1, 200)  # 0.5 %: interval 0.01-2.8 %, wider than the band
-    assert not check.too_few_requests(6, 1000)
+    assert not model.too_few_requests(127, 559)
+    assert model.too_few_requests(1, 200)  # 0.5 %: interval 0.01-2.8 %, wider than the band
+    assert not model.too_few_requests(6, 1000)

@@ -1,0 +1,44 @@
+"""AlertSinkClient reads what the real alert sink answers, and refuses any other shape."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import responses
+from fastapi.testclient import TestClient
+
+from lab.alert_sink import AlertSinkSettings, create_app
+from lab.clients import ServiceError
+from lab.clients.alert_sink import AlertSinkClient
+from tests.unit.lab.alert_sink.test_alert_sink_app import payload
+
+BASE = "http://alert-sink.test:9095"
+
+
+@responses.activate
+def test_alerts_are_read_from_the_body_the_sink_sends(tmp_path: Path) -> None:
+    """The client lists the alerts of the sink's own GET /alerts body and sends the filters."""
+    sink = TestClient(create_app(AlertSinkSettings(data_file=tmp_path / "alerts.jsonl")))
+    sink.post("/webhook", json=payload("HighErrorRate"))
+    responses.get(f"{BASE}/alerts", json=sink.get("/alerts").json())
+    since = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
+    alerts = AlertSinkClient(BASE).alerts(alertname="HighErrorRate", status="firing", since=since)
+    assert [a["alertname"] for a in alerts] == ["HighErrorRate"]
+    query = parse_qs(urlparse(responses.calls[0].request.url).query)
+    assert query == {
+        "alertname": ["HighErrorRate"],
+        "status": ["firing"],
+        "since": [since.isoformat()],
+    }
+
+
+@responses.activate
+@pytest.mark.parametrize("body", [[{"alertname": "x"}], {"items": []}])
+def test_a_body_the_sink_never_sends_is_an_error(body: object) -> None:
+    """A bare list or a dict without `alerts` is a ServiceError naming the URL, not a guess."""
+    responses.get(f"{BASE}/alerts", json=body)
+    with pytest.raises(ServiceError, match="without an `alerts` list"):
+        AlertSinkClient(BASE).alerts()
