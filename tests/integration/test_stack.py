@@ -62,12 +62,18 @@ def test_alertmanager_is_ready_and_active_in_prometheus(stack: Stack) -> None:
 
 def test_app_answers_a_query(stack: Stack) -> None:
     """POST /query returns an answer with sources and echoes the caller's correlation id."""
-    response = requests.post(
-        f"{stack.app_url}/query",
-        json={"question": "How does a response cache lower RAG cost?", "top_k": 3},
-        headers={"X-Correlation-ID": "it-query-1"},
-        timeout=10,
-    )
+    # The lab injects LLM errors into 1 % of calls by default (the course's "before"), so one
+    # request in a hundred answers 502 llm_error: try again, as a client would. Three in a
+    # row (one chance in a million) would be a real fault.
+    for _ in range(3):
+        response = requests.post(
+            f"{stack.app_url}/query",
+            json={"question": "How does a response cache lower RAG cost?", "top_k": 3},
+            headers={"X-Correlation-ID": "it-query-1"},
+            timeout=10,
+        )
+        if response.status_code != 502:
+            break
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["answer"]
