@@ -216,6 +216,12 @@ def _invalid_change(exc: ValueError) -> ApiError:
     return ApiError(422, "invalid_body", message, reason="invalid_body")
 
 
+def _audit(request: Request, event: str, **fields: Any) -> None:
+    """One warning line per admin change: who broke the app on purpose shows in its logs."""
+    if _settings(request).logging_enabled:
+        _log.warning(event, **fields)
+
+
 #: What a PUT with a body may answer besides its own 422.
 _BODY_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {**_ERROR, "description": f"Malformed JSON (`malformed_json`), or {_BAD_FRAMING}."},
@@ -245,8 +251,7 @@ async def put_faults(change: FaultUpdate, request: Request) -> FaultStatus:
         status = _pipeline(request).faults.update(change)
     except ValueError as exc:
         raise _invalid_change(exc) from exc
-    if _settings(request).logging_enabled:
-        _log.warning("faults_updated", **status.model_dump())
+    _audit(request, "faults_updated", **status.model_dump())
     return status
 
 
@@ -258,8 +263,7 @@ async def put_faults(change: FaultUpdate, request: Request) -> FaultStatus:
 async def delete_faults(request: Request) -> FaultStatus:
     """Back to the defaults from the settings (RAG_FAULT_*); ends any outage or spike."""
     status = _pipeline(request).faults.reset()
-    if _settings(request).logging_enabled:
-        _log.warning("faults_reset", **status.model_dump())
+    _audit(request, "faults_reset", **status.model_dump())
     return status
 
 
@@ -287,8 +291,7 @@ async def put_resilience(change: ResilienceUpdate, request: Request) -> Resilien
         config = _pipeline(request).resilience.update(change)
     except ValueError as exc:
         raise _invalid_change(exc) from exc
-    if _settings(request).logging_enabled:
-        _log.warning("resilience_updated", **change.model_dump(exclude_none=True))
+    _audit(request, "resilience_updated", **change.model_dump(exclude_none=True))
     return config
 
 
@@ -300,8 +303,7 @@ async def put_resilience(change: ResilienceUpdate, request: Request) -> Resilien
 async def delete_resilience(request: Request) -> ResilienceConfig:
     """Back to the configuration from the settings (RAG_RESILIENCE, RAG_RESILIENCE_*)."""
     config = _pipeline(request).resilience.reset()
-    if _settings(request).logging_enabled:
-        _log.warning("resilience_reset", enabled=config.enabled)
+    _audit(request, "resilience_reset", enabled=config.enabled)
     return config
 
 
