@@ -19,8 +19,10 @@ from prometheus_client import (
 from sample_rag_app import __version__
 from sample_rag_app.clock import Clock, SystemClock
 from sample_rag_app.pipeline.assembly import build_pipeline
+from sample_rag_app.pipeline.faults import FaultConfig
 from sample_rag_app.pipeline.ports import NullTelemetry, PipelineTelemetry
 from sample_rag_app.settings import Settings
+from sample_rag_app.telemetry.faults import PerUserQueries, exposition
 from sample_rag_app.telemetry.metrics import RagMetrics
 from sample_rag_app.telemetry.recorder import RagTelemetry
 from sample_rag_app.transport.errors import install_error_handlers
@@ -66,12 +68,19 @@ def create_app(
             version=__version__,
             llm_provider=settings.llm_provider,
         )
+
+    def faults_in_force() -> FaultConfig:  # bound late: the pipeline holds the injector
+        return pipeline.faults.config
+
+    per_user = PerUserQueries()
     telemetry: PipelineTelemetry = NullTelemetry()
     if metrics is not None or settings.logging_enabled:
         telemetry = RagTelemetry(
             metrics,
             logging_enabled=settings.logging_enabled,
             log_questions=settings.log_questions,
+            faults=faults_in_force,
+            per_user=per_user,
         )
     pipeline = build_pipeline(settings, telemetry, rng=rng, clock=clock)
     if metrics is not None:
@@ -113,6 +122,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.registry = registry
+    app.state.exposition = exposition(registry, faults_in_force, per_user)
     app.state.metrics = metrics
     app.state.pipeline = pipeline
     install_error_handlers(app)

@@ -189,6 +189,13 @@ class Settings(BaseSettings):
         description="The injected faults at start-up, RAG_FAULT_<FIELD> (see FaultConfig for "
         "each default and range); the admin endpoint changes them at run time.",
     )
+    faults_file: Path | None = Field(
+        None,
+        description="A JSON object of faults (FaultUpdate fields) applied over the defaults "
+        "at start-up, when the file exists: how `lab scenario` keeps its faults across a "
+        "restart of the app. DELETE /admin/faults still goes back to the defaults. "
+        "Default unset.",
+    )
     random_seed: int | None = Field(
         None,
         description="Seed of the random source behind faults and simulated latency, for "

@@ -6,13 +6,17 @@ parts, so tests and benchmarks can build it with other parts.
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
+
+from pydantic import ValidationError
 
 from sample_rag_app.clock import Clock, SystemClock
 from sample_rag_app.pipeline.cache import ResponseCache
 from sample_rag_app.pipeline.corpus import load_corpus
 from sample_rag_app.pipeline.embedder import HashingEmbedder
-from sample_rag_app.pipeline.faults import FaultInjector
+from sample_rag_app.pipeline.faults import FaultInjector, FaultUpdate
 from sample_rag_app.pipeline.llm import LLMProvider, OpenAICompatibleLLM, SimulatedLLM
 from sample_rag_app.pipeline.ports import PipelineTelemetry
 from sample_rag_app.pipeline.ratelimit import SlidingWindowRateLimiter
@@ -20,6 +24,14 @@ from sample_rag_app.pipeline.resilience.layer import ResilienceLayer
 from sample_rag_app.pipeline.service import RagPipeline
 from sample_rag_app.pipeline.vector_store import InMemoryVectorStore
 from sample_rag_app.settings import Settings
+
+
+def read_faults_file(path: Path) -> FaultUpdate:
+    """The faults in ``path`` (RAG_FAULTS_FILE); ValueError naming the file when unusable."""
+    try:
+        return FaultUpdate.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, ValidationError) as exc:
+        raise ValueError(f"RAG_FAULTS_FILE {path} cannot be used: {exc}") from exc
 
 
 def build_pipeline(
@@ -34,6 +46,8 @@ def build_pipeline(
     clock = clock or SystemClock()
     embedder = HashingEmbedder(settings.embedding_dimensions)
     faults = FaultInjector(settings.faults, rng, clock)
+    if settings.faults_file is not None and settings.faults_file.is_file():
+        faults.update(read_faults_file(settings.faults_file))
     limiter = SlidingWindowRateLimiter(
         settings.rate_limit_requests_per_minute,
         settings.rate_limit_tokens_per_minute,

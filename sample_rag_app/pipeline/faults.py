@@ -7,6 +7,12 @@ reproducible. Two faults are windows in time rather than rates:
 a provider outage and a latency spike, each lasting a given number of seconds from the
 moment it is set, measured on the app's clock. Every LLM fault hits the primary model
 only: the secondary model is another provider.
+
+The telemetry faults (``rename_latency_metric``, ``label_queries_by_user``,
+``lose_correlation_id``) leave the answers alone and make the app's signals lie, as a bad
+build would; ``sample_rag_app.telemetry`` reads them from the injector (the pipeline
+declares them here so one model, one admin API and one settings prefix cover every
+fault). The lab's graded scenarios (``lab scenario``) inject them.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ LLMFault = Literal["rate_limited", "llm_timeout", "llm_error"]
 
 
 FAULT_ENV_PREFIX: Final = "RAG_FAULT_"
+#: The latency histogram's name under the `rename_latency_metric` fault.
+RENAMED_LATENCY_METRIC: Final = "rag_request_latency_seconds"
 
 
 def env_var(field_name: str) -> str:
@@ -72,6 +80,36 @@ class FaultConfig(BaseModel):
         description="Percent of the provider's rate limit used by other clients of the same "
         "key (another service, a batch job): lowers the headroom and the calls admitted. "
         "Default 0.",
+    )
+    slow_call_rate: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Fraction of primary LLM calls that take slow_call_seconds longer (a "
+        "provider's slow shard: only the tail of the latency moves). Default 0.",
+    )
+    slow_call_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="Extra seconds of each call slow_call_rate picks. Default 2.",
+    )
+    # --- telemetry faults: the app answers as before, its signals lie -------------------
+    rename_latency_metric: bool = Field(
+        False,
+        description="/metrics serves rag_query_duration_seconds under the name "
+        f"{RENAMED_LATENCY_METRIC} (a build that renamed it): panels and alerts on the "
+        "old name go empty. Default false.",
+    )
+    label_queries_by_user: bool = Field(
+        False,
+        description="Count every query in rag_user_queries_total{user_id=...}, one new "
+        "series per caller (a per-user label that crept in). Default false.",
+    )
+    lose_correlation_id: bool = Field(
+        False,
+        description="The LLM stage and the response log without the request's "
+        "correlation_id (a code path that drops the request context). Default false.",
     )
 
 
@@ -189,10 +227,17 @@ class FaultInjector:
         return self._clock.now() < self._outage_until
 
     def primary_added_latency(self) -> float:
-        """Seconds added to a primary LLM call now: the added latency plus any spike."""
-        extra = self._config.added_latency_seconds
+        """Seconds added to a primary LLM call now: the added latency, any spike, and
+        ``slow_call_seconds`` for the share of calls ``slow_call_rate`` picks."""
+        config = self._config
+        extra = config.added_latency_seconds
         if self._clock.now() < self._spike_until:
             extra += self._spike_seconds
+        if config.slow_call_rate > 0:
+            with self._lock:
+                slow = self._rng.random() < config.slow_call_rate
+            if slow:
+                extra += config.slow_call_seconds
         return extra
 
     def draw_llm_fault(self) -> LLMFault | None:

@@ -133,8 +133,9 @@ _METRICS: dict[str, Any] = {
 @router.get("/metrics", **_METRICS)
 @router.head("/metrics", **_METRICS)
 async def metrics(request: Request) -> Response:
-    """Expose the app's registry in the format the scraper negotiates."""
-    registry: CollectorRegistry = request.app.state.registry
+    """Expose the app's registry (as the telemetry faults in force change it) in the
+    format the scraper negotiates."""
+    registry: CollectorRegistry = request.app.state.exposition
     encoder, content_type = choose_encoder(request.headers.get("accept", ""))
     return Response(encoder(registry), headers={"Content-Type": content_type})
 
