@@ -514,6 +514,12 @@ def _add_experiment(subparsers: Subparsers) -> None:
     parser.set_defaults(handler=_experiment)
 
 
+def _add_scenario(subparsers: Subparsers) -> None:
+    from lab.scenarios.cli import add_parser
+
+    add_parser(subparsers, _add_endpoint_flags)
+
+
 SUBCOMMANDS = [
     _add_check,
     _add_wait,
@@ -521,6 +527,7 @@ SUBCOMMANDS = [
     _add_compare,
     _add_drill,
     _add_experiment,
+    _add_scenario,
 ]
 
 __all__ = ["SUBCOMMANDS", "settings_from"]

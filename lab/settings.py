@@ -6,6 +6,8 @@ flags override them per run.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -40,7 +42,14 @@ class LabSettings(BaseSettings):
     )
     baseline_window: str = Field("15m", description="PromQL range of the baseline.")
     admin_token: SecretStr | None = Field(
-        None, description="The app's RAG_ADMIN_TOKEN, needed by `lab drill` to inject faults."
+        None,
+        description="The app's RAG_ADMIN_TOKEN, needed by `lab drill` and `lab scenario` "
+        "to inject faults.",
+    )
+    state_dir: Path | None = Field(
+        None,
+        description="`lab scenario`'s lab-owned directory (the one docker-compose.yml "
+        "mounts from LAB_STATE_DIR). Default unset: .lab at the repository root.",
     )
 
 

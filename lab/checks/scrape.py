@@ -3,10 +3,16 @@
 Proves the chain end to end: the app's /metrics parses as Prometheus exposition and
 carries the rag_* families the dashboards and alerts use, Prometheus has the app as
 an UP target, scraped it less than 30 s ago, and scrapes it at least every 30 s.
+
+Two guards catch what breaks the numbers without breaking the scrape: the cardinality
+guard (no rag_* family with more than `MAX_SERIES_PER_FAMILY` series: a label with
+unbounded values grows past it within minutes) and the one-job guard (the app's series
+arrive through one scrape job only: a second job doubles every `sum()` over the app).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -31,6 +37,13 @@ REQUIRED_METRIC_FAMILIES = frozenset(
         "rag_rate_limit_headroom_percent",
     }
 )
+
+
+#: Most series one rag_* family may have: the largest healthy family, the stage-latency
+#: histogram, has 3 stages x 19 series; a per-user or per-request label passes it fast.
+MAX_SERIES_PER_FAMILY = 100
+#: One series per app instance: counted by job, it shows how many jobs scrape the app.
+BUILD_INFO = "rag_build_info"
 
 
 def run(ctx: CheckContext) -> CheckResult:
@@ -59,6 +72,7 @@ def _check(ctx: CheckContext, evidence: Evidence) -> None:
         f"all {len(REQUIRED_METRIC_FAMILIES)} required rag_* present",
         metric_families=len(families),
     )
+    _cardinality_guard(text, evidence)
 
     targets = [t for t in ctx.prometheus.targets() if t.job == settings.app_job]
     if not targets:
@@ -104,3 +118,45 @@ def _check(ctx: CheckContext, evidence: Evidence) -> None:
             last_scrape_age_seconds=round(age, 3),
             scrape_interval_seconds=interval,
         )
+    _one_job_guard(ctx, evidence)
+
+
+def _cardinality_guard(text: str, evidence: Evidence) -> None:
+    series: Counter[str] = Counter()
+    for family in text_string_to_metric_families(text):
+        if family.name.startswith("rag_"):
+            # A family the parser could not group (no HELP line) comes sample by sample.
+            series[family.name.removesuffix("_total")] += len(family.samples)
+    name, most = max(series.items(), key=lambda item: item[1], default=("", 0))
+    if most > MAX_SERIES_PER_FAMILY:
+        raise CheckFailed(
+            f"{name} has {most} series in /metrics (limit {MAX_SERIES_PER_FAMILY}; "
+            f"/metrics is {len(text.encode()) / 1024:.0f} KiB): a label with unbounded values",
+            fix=f"find the label whose values keep changing (`curl -s <app>/metrics | grep "
+            f"^{name}`) and remove it: labels take values from a small fixed set",
+            series=most,
+            family=name,
+        )
+    evidence.add(
+        f"✓ cardinality: at most {most} series per rag_* family ({name}; limit "
+        f"{MAX_SERIES_PER_FAMILY}), /metrics {len(text.encode()) / 1024:.0f} KiB",
+        max_series_per_family=most,
+    )
+
+
+def _one_job_guard(ctx: CheckContext, evidence: Evidence) -> None:
+    # Scraped recently: a job removed by a reload leaves its last sample for 5 minutes.
+    recent = f"timestamp({BUILD_INFO}) > time() - {ctx.settings.max_scrape_age_seconds:g}"
+    jobs = sorted(
+        sample.labels.get("job", "")
+        for sample in ctx.prometheus.query(f"count by (job) ({recent})")
+    )
+    if len(jobs) > 1:
+        raise CheckFailed(
+            f"the app's series arrive through {len(jobs)} scrape jobs ({', '.join(jobs)}): "
+            "every sum() over the app counts it more than once",
+            fix="scrape the app from one job: find the others at http://localhost:9090/targets "
+            "(or /api/v1/status/config) and remove them",
+            jobs=jobs,
+        )
+    evidence.add(f"✓ one scrape job collects the app's series ({', '.join(jobs) or 'none yet'})")

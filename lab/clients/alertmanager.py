@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from lab.clients.base import HttpClient, ServiceError
 
@@ -54,3 +55,43 @@ class AlertmanagerClient(HttpClient):
     def alerts(self, *, active: bool = True) -> list[dict[str, object]]:
         body = self._json("GET", "/api/v2/alerts", params={"active": str(active).lower()})
         return list(body)
+
+    def silences(self) -> list[dict[str, Any]]:
+        """Every silence Alertmanager holds (active, pending and expired), as its API has them."""
+        return list(self._json("GET", "/api/v2/silences"))
+
+    def create_silence(
+        self,
+        matchers: list[dict[str, object]],
+        *,
+        starts_at: datetime,
+        ends_at: datetime,
+        created_by: str,
+        comment: str,
+    ) -> str:
+        """Create a silence; returns its id."""
+        body = self._json(
+            "POST",
+            "/api/v2/silences",
+            json={
+                "matchers": matchers,
+                "startsAt": starts_at.isoformat(),
+                "endsAt": ends_at.isoformat(),
+                "createdBy": created_by,
+                "comment": comment,
+            },
+        )
+        return str(body["silenceID"])
+
+    def expire_silence(self, silence_id: str) -> None:
+        response = self._request("DELETE", f"/api/v2/silence/{silence_id}")
+        if response.status_code not in (200, 404):  # 404: gone already
+            raise ServiceError(
+                f"Alertmanager refused to expire silence {silence_id} "
+                f"({response.status_code}): {response.text[:300]}"
+            )
+
+    def config_text(self) -> str:
+        """The configuration Alertmanager runs, as the file it loaded says it."""
+        status = self._json("GET", "/api/v2/status")
+        return str(status.get("config", {}).get("original", ""))

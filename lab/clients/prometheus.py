@@ -174,5 +174,15 @@ class PrometheusClient(HttpClient):
         data = self._data("/api/v1/alertmanagers")
         return [am["url"] for am in data.get("activeAlertmanagers", [])]
 
+    def reload(self) -> None:
+        """Reload the configuration (POST /-/reload; needs --web.enable-lifecycle)."""
+        response = self._request("POST", "/-/reload")
+        if response.status_code != 200:
+            raise ServiceError(
+                f"Prometheus refused to reload ({response.status_code}): "
+                f"{response.text.strip()[:300]}; it needs --web.enable-lifecycle "
+                "(docker-compose.yml sets it: `docker compose up -d prometheus`)"
+            )
+
     def config_yaml(self) -> str:
         return str(self._data("/api/v1/status/config")["yaml"])

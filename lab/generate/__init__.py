@@ -16,6 +16,7 @@ from lab.generate import (
     prometheus_config,
     prometheus_rules,
     promtool_tests,
+    scenario_variants,
 )
 from lab.generate._output import GeneratedFile
 from lab.spec.model import Spec
@@ -24,7 +25,13 @@ __all__ = ["OWNED_GLOBS", "Drift", "GeneratedFile", "drift", "render_all", "stal
 
 # Directories whose matching files only the generators write: anything there that the spec
 # no longer produces (say, the test file of a removed alert) is stale.
-OWNED_GLOBS = ("prometheus/rules/*.yml", "prometheus/tests/*.yml", "grafana/dashboards/*.json")
+OWNED_GLOBS = (
+    "prometheus/rules/*.yml",
+    "prometheus/tests/*.yml",
+    "grafana/dashboards/*.json",
+    "prometheus/scenarios/*.yml",
+    "alertmanager/scenarios/*.yml",
+)
 
 
 def render_all(spec: Spec) -> list[GeneratedFile]:
@@ -35,6 +42,7 @@ def render_all(spec: Spec) -> list[GeneratedFile]:
         *promtool_tests.render(spec),
         *alertmanager.render(spec),
         *grafana.render(spec),
+        *scenario_variants.render(spec),
     ]
     paths = [f.path for f in files]
     if len(paths) != len(set(paths)):

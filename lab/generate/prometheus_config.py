@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lab.generate._output import GeneratedFile, to_yaml
+from lab.scenarios.layout import SCRAPE_FILES
 from lab.spec.model import Spec, duration_seconds
 
 CONFIG_PATH = "prometheus/prometheus.yml"
@@ -43,6 +44,11 @@ def render(spec: Spec) -> list[GeneratedFile]:
                 "static_configs": [{"targets": [scraping.alertmanager_target]}],
             },
         ],
+        # Lab-owned and empty unless a `lab scenario` deploys a scrape config there.
+        "scrape_config_files": [SCRAPE_FILES],
     }
-    comment = "Exemplars need --enable-feature=exemplar-storage (set in docker-compose.yml)."
+    comment = (
+        "Exemplars need --enable-feature=exemplar-storage (set in docker-compose.yml).\n"
+        f"{SCRAPE_FILES}: scrape configs a `lab scenario` adds (lab/scenarios/layout.py)."
+    )
     return [GeneratedFile(CONFIG_PATH, to_yaml(config, comment=comment))]

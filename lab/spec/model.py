@@ -435,8 +435,9 @@ class AlertRouting:
 class Scraping:
     """Prometheus: what it scrapes, how often, and where it sends alerts.
 
-    Field names are those of Prometheus 2.42, the oldest version the lab supports: newer
-    fields (`scrape_protocols`, `fallback_scrape_protocol`) would make it refuse to start.
+    Field names are those of Prometheus 2.43, the oldest version the lab supports (2.43
+    brought `scrape_config_files`, which `lab scenario` uses): newer fields
+    (`scrape_protocols`, `fallback_scrape_protocol`) would make it refuse to start.
     """
 
     scrape_interval: str

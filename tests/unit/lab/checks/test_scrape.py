@@ -46,14 +46,46 @@ def targets(health: str = "up", age: float = 5, interval: str = "15s") -> dict[s
     return {"status": "success", "data": {"activeTargets": [target], "droppedTargets": []}}
 
 
+def jobs(*names: str) -> dict[str, object]:
+    """Prometheus's answer to `count by (job) (rag_build_info)`."""
+    result = [{"metric": {"job": name}, "value": [0, "1"]} for name in names]
+    return {"status": "success", "data": {"resultType": "vector", "result": result}}
+
+
 @responses.activate
 def test_passes_when_target_up_and_recent() -> None:
     """A parseable /metrics and an UP target scraped 5 s ago every 15 s pass."""
     responses.get(f"{APP}/metrics", body=METRICS)
     responses.get(f"{PROM}/api/v1/targets", json=targets())
+    responses.get(f"{PROM}/api/v1/query", json=jobs("rag-app"))
     result = scrape.run(context())
     assert result.status is Status.PASS, result.evidence
     assert result.data["scrape_interval_seconds"] == 15
+
+
+@responses.activate
+def test_cardinality_guard_fails_a_family_with_too_many_series() -> None:
+    """A rag_* family past the series limit fails, naming it and its series count."""
+    per_user = "# TYPE rag_user_queries counter\n" + "".join(
+        f'rag_user_queries_total{{user_id="u{i}"}} 1\n'
+        for i in range(scrape.MAX_SERIES_PER_FAMILY + 1)
+    )
+    responses.get(f"{APP}/metrics", body=METRICS + per_user)
+    result = scrape.run(context())
+    assert result.status is Status.FAIL
+    assert result.data["family"] == "rag_user_queries"
+    assert result.data["series"] == scrape.MAX_SERIES_PER_FAMILY + 1
+
+
+@responses.activate
+def test_one_job_guard_fails_when_two_jobs_scrape_the_app() -> None:
+    """The app's series arriving through two jobs fail the check, naming both."""
+    responses.get(f"{APP}/metrics", body=METRICS)
+    responses.get(f"{PROM}/api/v1/targets", json=targets())
+    responses.get(f"{PROM}/api/v1/query", json=jobs("rag-app", "rag-app-canary"))
+    result = scrape.run(context())
+    assert result.status is Status.FAIL
+    assert result.data["jobs"] == ["rag-app", "rag-app-canary"]
 
 
 @pytest.mark.parametrize(

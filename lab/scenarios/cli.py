@@ -1,0 +1,102 @@
+"""`lab scenario list|start NAME|hint|status|verify|reset`: the parser and its handler."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from lab.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    from lab.scenarios.session import Session
+    from lab.settings import LabSettings
+
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def state_dir(args: argparse.Namespace) -> Path:
+    """--state-dir, else LAB_STATE_DIR, else `.lab` at the repository root."""
+    from lab.cli import find_root
+    from lab.scenarios import layout
+
+    settings_dir = _settings(args).state_dir
+    chosen = args.state_dir or settings_dir
+    return chosen if chosen is not None else find_root(Path.cwd()) / layout.DEFAULT_DIR
+
+
+def _settings(args: argparse.Namespace) -> LabSettings:
+    from lab.commands import settings_from
+
+    return settings_from(args)
+
+
+def session(args: argparse.Namespace) -> Session:
+    from lab.cli import find_root
+    from lab.scenarios.live import Lab
+    from lab.scenarios.session import Session
+    from lab.scenarios.state import StateStore
+
+    directory = state_dir(args)
+    lab = Lab.connect(_settings(args), directory)
+    return Session(lab, StateStore(directory), docs_root=find_root(Path.cwd()))
+
+
+def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    chosen = session(args)
+    action = args.action
+    if action == "list":
+        outcome = chosen.listing()
+    elif action == "start":
+        outcome = chosen.start(args.name)
+    elif action == "hint":
+        outcome = chosen.hint()
+    elif action == "status":
+        outcome = chosen.status()
+    elif action == "verify":
+        outcome = chosen.verify(args.cause, args.evidence)
+    else:
+        outcome = chosen.reset()
+    for line in outcome.lines:
+        print(line, file=out)
+    return outcome.code
+
+
+def add_parser(subparsers: Subparsers, add_endpoint_flags: object) -> None:
+    parser = subparsers.add_parser(
+        "scenario",
+        help="practise: break the lab on purpose and find the cause with its signals",
+        description="Graded 'break it, find it' scenarios. `start` breaks the running lab "
+        "and shows the symptom; `hint` gives one clue at a time; `verify` checks your "
+        "answer against the live lab and scores it; `reset` restores the healthy lab. "
+        "Needs the app's admin API: start the lab with RAG_ADMIN_TOKEN=<secret> and set "
+        "LAB_ADMIN_TOKEN to the same value.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    if callable(add_endpoint_flags):
+        add_endpoint_flags(common)
+    common.add_argument(
+        "--admin-token",
+        dest="admin_token",
+        metavar="TOKEN",
+        help="the app's RAG_ADMIN_TOKEN (default: LAB_ADMIN_TOKEN)",
+    )
+    common.add_argument(
+        "--state-dir",
+        type=Path,
+        metavar="DIR",
+        help="the lab-owned state directory (LAB_STATE_DIR; default .lab at the repo root)",
+    )
+    actions.add_parser("list", parents=[common], help="the scenarios, by signal")
+    start = actions.add_parser("start", parents=[common], help="break the lab: show the symptom")
+    start.add_argument("name", help="the scenario (`lab scenario list`)")
+    actions.add_parser("hint", parents=[common], help="the next clue (each costs points)")
+    actions.add_parser("status", parents=[common], help="the running scenario and its clock")
+    verify = actions.add_parser(
+        "verify", parents=[common], help="check the fix or the cause you name; score it"
+    )
+    verify.add_argument("--cause", metavar="ID", help="the cause (run without it: the menu)")
+    verify.add_argument("--evidence", metavar="VALUE", help="what the live signals show of it")
+    actions.add_parser("reset", parents=[common], help="restore the healthy lab, whatever it is")
+    parser.set_defaults(handler=handle)

@@ -1,0 +1,152 @@
+"""The running lab as a scenario sees it: its services, its checks, its lab-owned files.
+
+Everything a scenario does to the lab goes through here: the app's admin API, files in
+the lab-owned state directory (`layout`), Prometheus's reload endpoint, Alertmanager's
+silences, and a restart of the Alertmanager container through the Docker engine (the one
+service that cannot switch configs by reload: it has no include, so its container starts
+on the variant when there is one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lab.checks.result import CheckResult
+from lab.clients import AlertmanagerClient, PrometheusClient, ServiceError
+from lab.clients.alert_sink import AlertSinkClient
+from lab.clients.app import AppClient
+from lab.polling import poll_until
+from lab.scenarios import layout
+from lab.settings import LabSettings, reveal
+
+#: How long a scenario's alerts check waits for the test alert: a healthy round trip
+#: takes about a second, and a dropped alert must not cost the learner two minutes.
+ALERT_DEADLINE_SECONDS = 10.0
+READY_TIMEOUT_SECONDS = 60.0
+
+
+class DockerUnavailable(ServiceError):
+    """The Docker engine cannot be asked to restart a service."""
+
+
+def restart_compose_service(project: str, service: str) -> None:
+    """Restart the containers of a compose service through the Docker engine."""
+    try:
+        import docker
+        from docker.errors import DockerException
+    except ImportError as exc:  # the `lab` extra brings it
+        raise DockerUnavailable("the `docker` package is missing: pip install docker") from exc
+    try:
+        client = docker.from_env()
+        containers = client.containers.list(
+            all=True,
+            filters={
+                "label": [
+                    f"com.docker.compose.project={project}",
+                    f"com.docker.compose.service={service}",
+                ]
+            },
+        )
+        if not containers:
+            raise DockerUnavailable(
+                f"no container of service {service!r} in compose project {project!r}: start "
+                "the lab, or set --compose-project / LAB_COMPOSE_PROJECT"
+            )
+        for container in containers:
+            container.restart(timeout=10)
+    except DockerException as exc:
+        raise DockerUnavailable(
+            f"cannot restart {service} through the Docker engine ({exc}); "
+            f"`docker compose restart {service}` does the same"
+        ) from exc
+
+
+@dataclass
+class Lab:
+    settings: LabSettings
+    state_dir: Path
+    app: AppClient
+    prometheus: PrometheusClient
+    alertmanager: AlertmanagerClient
+    sink: AlertSinkClient
+    restart_service: Callable[[str], None] = field(default=lambda service: None)
+
+    @classmethod
+    def connect(cls, settings: LabSettings, state_dir: Path) -> Lab:
+        timeout = settings.http_timeout_seconds
+        return cls(
+            settings=settings,
+            state_dir=state_dir,
+            app=AppClient(
+                settings.app_url, admin_token=reveal(settings.admin_token), timeout=timeout
+            ),
+            prometheus=PrometheusClient(settings.prometheus_url, timeout=timeout),
+            alertmanager=AlertmanagerClient(settings.alertmanager_url, timeout=timeout),
+            sink=AlertSinkClient(settings.alert_sink_url, timeout=timeout),
+            restart_service=lambda service: restart_compose_service(
+                settings.compose_project, service
+            ),
+        )
+
+    # --- the checks a scenario targets ---------------------------------------------
+    def check(self, name: str) -> CheckResult:
+        """Run one check of `lab check` (the alerts check with a short deadline)."""
+        from lab.checks.runner import CheckOptions, run_checks
+
+        settings = self.settings.model_copy(
+            update={"alert_deadline_seconds": ALERT_DEADLINE_SECONDS}
+        )
+        (result,) = run_checks(settings, CheckOptions(only=(name,)))
+        return result
+
+    # --- lab-owned files -------------------------------------------------------------
+    def path(self, name: str) -> Path:
+        return self.state_dir / name
+
+    def write_file(self, name: str, content: str) -> None:
+        """Write a lab-owned file atomically, readable by the containers' `nobody`."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        target = self.path(name)
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(content, encoding="utf-8")
+        os.chmod(partial, 0o644)
+        os.replace(partial, target)
+
+    def remove_file(self, name: str) -> bool:
+        """Remove a lab-owned file; True when there was one."""
+        try:
+            self.path(name).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def scrape_variants(self) -> list[Path]:
+        return sorted(self.state_dir.glob(f"{layout.SCRAPE_PREFIX}*.yml"))
+
+    # --- the app -------------------------------------------------------------------------
+    def set_app_faults(self, faults: dict[str, Any]) -> None:
+        """Through the admin API now, and in the faults file the app reads at start."""
+        self.write_file(layout.FAULTS_FILE, json.dumps(faults, indent=2) + "\n")
+        self.app.set_faults(**faults)
+
+    def clear_app_faults(self) -> None:
+        self.remove_file(layout.FAULTS_FILE)
+        self.app.clear_faults()
+
+    # --- Prometheus and Alertmanager ------------------------------------------------------
+    def reload_prometheus(self) -> None:
+        self.prometheus.reload()
+
+    def restart_alertmanager(self) -> None:
+        self.restart_service("alertmanager")
+        poll_until(
+            self.alertmanager.ready,
+            timeout=READY_TIMEOUT_SECONDS,
+            interval=0.5,
+            describe="Alertmanager ready after its restart",
+        )
