@@ -12,12 +12,13 @@ from lab.exit_codes import ExitCode
 
 def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
     from lab.baseline_report import TooFewRequests, render_markdown, write_baseline
-    from lab.clients import PrometheusClient, ServiceError
+    from lab.clients import ServiceError
+    from lab.context import LabContext
 
     settings = settings_from(args)
     try:
         baseline = write_baseline(
-            PrometheusClient(settings.prometheus_url),
+            LabContext.from_settings(settings).prometheus,
             settings.baseline_window,
             args.out,
             force=args.force,

@@ -12,13 +12,11 @@ from lab.commands.options import (
     settings_from,
 )
 from lab.exit_codes import ExitCode
-from lab.settings import reveal
 
 
 def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
-    from lab.clients import PrometheusClient, ServiceError
-    from lab.clients.alert_sink import AlertSinkClient
-    from lab.clients.app import AppClient
+    from lab.clients import ServiceError
+    from lab.context import LabContext
     from lab.drills import DRILLS, run_drill
     from lab.polling import Timeout
 
@@ -34,13 +32,13 @@ def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
         print(f"lab drill: no drill {args.name!r}; `lab drill --list` shows them", file=out)
         return ExitCode.USAGE
     drill = chosen
-    settings = settings_from(args)
+    lab = LabContext.from_settings(settings_from(args))
     try:
         report = run_drill(
             drill,
-            app=AppClient(settings.app_url, admin_token=reveal(settings.admin_token)),
-            prometheus=PrometheusClient(settings.prometheus_url),
-            sink=AlertSinkClient(settings.alert_sink_url),
+            app=lab.app,
+            prometheus=lab.prometheus,
+            sink=lab.alert_sink,
             timeout_seconds=args.timeout,
             progress=lambda line: print(line, file=out, flush=True),
         )

@@ -9,42 +9,38 @@ from typing import TextIO
 
 from lab.commands.options import Subparsers, add_endpoint_flags, settings_from
 from lab.exit_codes import ExitCode
-from lab.settings import reveal
 
 
 def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
-    from lab.clients import AlertmanagerClient, PrometheusClient
-    from lab.clients.alert_sink import AlertSinkClient
-    from lab.clients.app import AppClient
-    from lab.clients.grafana import GrafanaClient
+    from lab.context import LabContext
+    from lab.polling import Timeout, poll_until
     from lab.spec import SPEC
 
     settings = settings_from(args)
-    prometheus = PrometheusClient(settings.prometheus_url, timeout=2)
-    grafana = GrafanaClient(settings.grafana_url, token=reveal(settings.grafana_token), timeout=2)
+    lab = LabContext.from_settings(settings)
 
     def answers(ready: Callable[[], bool]) -> Callable[[], str | None]:
         return lambda: None if ready() else "not ready yet"
 
     def app_target_up() -> str | None:
-        targets = [t for t in prometheus.targets() if t.job == settings.app_job]
+        targets = [t for t in lab.prometheus.targets() if t.job == settings.app_job]
         if any(t.is_up for t in targets):
             return None
         errors = [t.last_error for t in targets if t.last_error]
         return f"target {settings.app_job!r} not UP yet" + (f": {errors[0]}" if errors else "")
 
     def grafana_provisioned() -> str | None:
-        readiness = grafana.readiness(
+        readiness = lab.grafana.readiness(
             datasource_uid=SPEC.datasource_uid, dashboard_uid=SPEC.dashboard.uid
         )
         return None if readiness.ready else readiness.detail
 
     # Each probe returns None once ready, else what is still missing.
     probes: dict[str, Callable[[], str | None]] = {
-        "app": answers(AppClient(settings.app_url, timeout=2).ready),
-        "alert-sink": answers(AlertSinkClient(settings.alert_sink_url, timeout=2).ready),
-        "alertmanager": answers(AlertmanagerClient(settings.alertmanager_url, timeout=2).ready),
-        "prometheus": answers(prometheus.ready),
+        "app": answers(lab.app.ready),
+        "alert-sink": answers(lab.alert_sink.ready),
+        "alertmanager": answers(lab.alertmanager.ready),
+        "prometheus": answers(lab.prometheus.ready),
         "app scraped (target UP)": app_target_up,
         "grafana": grafana_provisioned,
     }
@@ -53,8 +49,9 @@ def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
     started = time.monotonic()
     pending = dict(probes)
     missing: dict[str, str] = {}
-    print(f"waiting up to {args.timeout:.0f}s for: {', '.join(pending)}", file=out)
-    while pending:
+
+    def all_ready() -> bool:
+        """One round: ask each service still pending, report those ready now."""
         for name, probe in list(pending.items()):
             try:
                 why = probe()
@@ -65,16 +62,18 @@ def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
                 del pending[name]
             else:
                 missing[name] = why
-        if not pending:
-            break
-        if time.monotonic() - started > args.timeout:
-            print(f"✗ not ready after {args.timeout:.0f}s:", file=out)
-            for name in pending:
-                print(f"  · {name}: {missing[name]}", file=out)
-            print("see `docker compose ps` and `docker compose logs SERVICE`", file=out)
-            return ExitCode.FAILED
         out.flush()
-        time.sleep(1)
+        return not pending
+
+    print(f"waiting up to {args.timeout:.0f}s for: {', '.join(pending)}", file=out)
+    try:
+        poll_until(all_ready, timeout=args.timeout, describe="the lab")
+    except Timeout:
+        print(f"✗ not ready after {args.timeout:.0f}s:", file=out)
+        for name in pending:
+            print(f"  · {name}: {missing[name]}", file=out)
+        print("see `docker compose ps` and `docker compose logs SERVICE`", file=out)
+        return ExitCode.FAILED
     print(f"lab ready in {time.monotonic() - started:.0f}s", file=out)
     return ExitCode.OK
 

@@ -84,3 +84,17 @@ def test_wait_without_grafana_does_not_ask_it() -> None:
     code, output = lab_wait("--without", "grafana")
     assert code is ExitCode.OK, output
     assert "grafana" not in output
+
+
+@responses.activate
+def test_wait_polls_again_until_a_service_that_was_starting_is_ready() -> None:
+    """An app that answers 503 on the first round and 200 on the next is reported ready
+    after the second round, and the wait succeeds."""
+    services_ready()
+    responses.replace(responses.GET, f"{URLS['app']}/readyz", status=503)
+    responses.add(responses.GET, f"{URLS['app']}/readyz", json={"status": "ready"})
+    out = io.StringIO()
+    code = run(["wait", *FLAGS, "--timeout", "10"], out)
+    assert code is ExitCode.OK, out.getvalue()
+    assert "✓ app ready after" in out.getvalue()
+    assert len([c for c in responses.calls if c.request.url.endswith("/readyz")]) == 2
