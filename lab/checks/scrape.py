@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from lab.checks.context import CheckContext, Evidence, run_check
+from lab.checks.context import Evidence, run_check
 from lab.checks.result import CheckFailed, CheckResult
+from lab.context import LabContext
 from lab.spec.model import duration_seconds
 
 NAME = "scrape"
@@ -46,11 +47,11 @@ MAX_SERIES_PER_FAMILY = 100
 BUILD_INFO = "rag_build_info"
 
 
-def run(ctx: CheckContext) -> CheckResult:
+def run(ctx: LabContext) -> CheckResult:
     return run_check(NAME, TITLE, lambda evidence: _check(ctx, evidence))
 
 
-def _check(ctx: CheckContext, evidence: Evidence) -> None:
+def _check(ctx: LabContext, evidence: Evidence) -> None:
     settings = ctx.settings
     text = ctx.app.metrics_text()
     try:
@@ -144,7 +145,7 @@ def _cardinality_guard(text: str, evidence: Evidence) -> None:
     )
 
 
-def _one_job_guard(ctx: CheckContext, evidence: Evidence) -> None:
+def _one_job_guard(ctx: LabContext, evidence: Evidence) -> None:
     # Scraped recently: a job removed by a reload leaves its last sample for 5 minutes.
     recent = f"timestamp({BUILD_INFO}) > time() - {ctx.settings.max_scrape_age_seconds:g}"
     jobs = sorted(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 def state_dir(args: argparse.Namespace) -> Path:
     """--state-dir, else LAB_STATE_DIR, else `.lab` at the repository root."""
-    from lab.cli import find_root
+    from lab.commands.generate import find_root
     from lab.scenarios import layout
 
     settings_dir = _settings(args).state_dir
@@ -26,13 +27,13 @@ def state_dir(args: argparse.Namespace) -> Path:
 
 
 def _settings(args: argparse.Namespace) -> LabSettings:
-    from lab.commands import settings_from
+    from lab.commands.options import settings_from
 
     return settings_from(args)
 
 
 def session(args: argparse.Namespace) -> Session:
-    from lab.cli import find_root
+    from lab.commands.generate import find_root
     from lab.scenarios.live import Lab
     from lab.scenarios.session import Session
     from lab.scenarios.state import StateStore
@@ -62,7 +63,11 @@ def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
     return outcome.code
 
 
-def add_parser(subparsers: Subparsers, add_endpoint_flags: object) -> None:
+def add_parser(
+    subparsers: Subparsers,
+    add_endpoint_flags: Callable[[argparse.ArgumentParser], None],
+    add_admin_token_flag: Callable[[argparse.ArgumentParser], None],
+) -> None:
     parser = subparsers.add_parser(
         "scenario",
         help="practise: break the lab on purpose and find the cause with its signals",
@@ -74,14 +79,8 @@ def add_parser(subparsers: Subparsers, add_endpoint_flags: object) -> None:
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    if callable(add_endpoint_flags):
-        add_endpoint_flags(common)
-    common.add_argument(
-        "--admin-token",
-        dest="admin_token",
-        metavar="TOKEN",
-        help="the app's RAG_ADMIN_TOKEN (default: LAB_ADMIN_TOKEN)",
-    )
+    add_endpoint_flags(common)
+    add_admin_token_flag(common)
     common.add_argument(
         "--state-dir",
         type=Path,

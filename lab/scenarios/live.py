@@ -20,9 +20,10 @@ from lab.checks.result import CheckResult
 from lab.clients import AlertmanagerClient, PrometheusClient, ServiceError
 from lab.clients.alert_sink import AlertSinkClient
 from lab.clients.app import AppClient
+from lab.context import LabContext
 from lab.polling import poll_until
 from lab.scenarios import layout
-from lab.settings import LabSettings, reveal
+from lab.settings import LabSettings
 
 #: How long a scenario's alerts check waits for the test alert: a healthy round trip
 #: takes about a second, and a dropped alert must not cost the learner two minutes.
@@ -78,16 +79,14 @@ class Lab:
 
     @classmethod
     def connect(cls, settings: LabSettings, state_dir: Path) -> Lab:
-        timeout = settings.http_timeout_seconds
+        ctx = LabContext.from_settings(settings)
         return cls(
             settings=settings,
             state_dir=state_dir,
-            app=AppClient(
-                settings.app_url, admin_token=reveal(settings.admin_token), timeout=timeout
-            ),
-            prometheus=PrometheusClient(settings.prometheus_url, timeout=timeout),
-            alertmanager=AlertmanagerClient(settings.alertmanager_url, timeout=timeout),
-            sink=AlertSinkClient(settings.alert_sink_url, timeout=timeout),
+            app=ctx.app,
+            prometheus=ctx.prometheus,
+            alertmanager=ctx.alertmanager,
+            sink=ctx.alert_sink,
             restart_service=lambda service: restart_compose_service(
                 settings.compose_project, service
             ),
