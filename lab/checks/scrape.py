@@ -92,6 +92,7 @@ def _check(ctx: LabContext, evidence: Evidence) -> None:
             "and the target's lastError at http://localhost:9090/targets",
         )
     now = datetime.now(UTC)
+    max_interval = 0.0
     for target in targets:
         if target.last_scrape is None:
             raise CheckFailed(
@@ -107,6 +108,7 @@ def _check(ctx: LabContext, evidence: Evidence) -> None:
                 last_scrape_age_seconds=age,
             )
         interval = duration_seconds(target.scrape_interval or "0s")
+        max_interval = max(max_interval, interval)
         if target.scrape_interval and interval > settings.max_scrape_interval_seconds:
             raise CheckFailed(
                 f"target {target.scrape_url} is scraped every {target.scrape_interval}",
@@ -119,7 +121,7 @@ def _check(ctx: LabContext, evidence: Evidence) -> None:
             last_scrape_age_seconds=round(age, 3),
             scrape_interval_seconds=interval,
         )
-    _one_job_guard(ctx, evidence)
+    _one_job_guard(ctx, evidence, max_interval)
 
 
 def _cardinality_guard(text: str, evidence: Evidence) -> None:
@@ -145,9 +147,11 @@ def _cardinality_guard(text: str, evidence: Evidence) -> None:
     )
 
 
-def _one_job_guard(ctx: LabContext, evidence: Evidence) -> None:
-    # Scraped recently: a job removed by a reload leaves its last sample for 5 minutes.
-    recent = f"timestamp({BUILD_INFO}) > time() - {ctx.settings.max_scrape_age_seconds:g}"
+def _one_job_guard(ctx: LabContext, evidence: Evidence, interval: float) -> None:
+    # Scraped within two intervals: a job a reload removed leaves its last sample behind
+    # for Prometheus's 5-minute lookback.
+    window = 2 * (interval or ctx.settings.max_scrape_interval_seconds)
+    recent = f"timestamp({BUILD_INFO}) > time() - {window:g}"
     jobs = sorted(
         sample.labels.get("job", "")
         for sample in ctx.prometheus.query(f"count by (job) ({recent})")

@@ -27,7 +27,7 @@ from lab.settings import LabSettings
 
 #: How long a scenario's alerts check waits for the test alert: a healthy round trip
 #: takes about a second, and a dropped alert must not cost the learner two minutes.
-ALERT_DEADLINE_SECONDS = 10.0
+ALERT_DEADLINE_SECONDS = 5.0
 READY_TIMEOUT_SECONDS = 60.0
 
 

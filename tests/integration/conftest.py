@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -219,6 +220,10 @@ def start_stack(
         pytest.fail(f"LAB_TEST_GRAFANA=on, but {grafana_skip_reason}", pytrace=False)
     services = CORE_SERVICES + ([] if grafana_skip_reason else ["grafana"])
     build_once("app")
+    # `lab scenario`'s lab-owned directory: a fresh one per stack (not the checkout's .lab,
+    # where a scenario run by hand may have left faults), readable by the containers' nobody.
+    state_dir = Path(tempfile.mkdtemp(prefix="rag-lab-state-"))
+    state_dir.chmod(0o755)
     attempts = 3
     for attempt in range(1, attempts + 1):
         project = f"rag-lab-test-{uuid.uuid4().hex[:8]}"
@@ -231,6 +236,7 @@ def start_stack(
                 "COMPOSE_PROJECT_NAME": project,
                 "RAG_ADMIN_TOKEN": admin_token,
                 **{PORT_VARIABLES[service]: str(port) for service, port in ports.items()},
+                "LAB_STATE_DIR": str(state_dir),
                 **env,
             },
             scale=scale,
@@ -256,6 +262,7 @@ def start_stack(
         )
     finally:
         compose.stop()
+        shutil.rmtree(state_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

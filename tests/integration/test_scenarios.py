@@ -1,0 +1,145 @@
+"""Every `lab scenario` on a live lab: the check it targets detects it, `verify` fails
+before the fix (or with a wrong cause) and passes after, and `reset` from the scenario
+returns `lab check` to green, twice in a row.
+
+One private stack for the module (the scenarios break it on purpose, one at a time).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from lab.checks.result import CheckResult
+from lab.checks.runner import CheckOptions, run_checks
+from lab.exit_codes import ExitCode
+from lab.polling import poll_until
+from lab.scenarios import layout
+from lab.scenarios.catalog import SCENARIOS
+from lab.scenarios.live import Lab
+from lab.scenarios.model import Grading
+from lab.scenarios.session import Session
+from lab.scenarios.state import StateStore
+from tests.integration.conftest import ROOT, Stack, start_stack
+
+pytestmark = [pytest.mark.disruptive, pytest.mark.xdist_group("scenarios")]
+
+#: What a learner would name as evidence, read off the live signals by hand.
+EVIDENCE = {
+    "empty-latency-panels": "rag_request_latency_seconds",
+    "silent-pager": "null",
+    "metrics-bloat": "user_id",
+    "untraceable-request": "response_returned",
+    "double-bill": "rag-app-canary",
+}
+#: Scenarios whose symptom needs more traffic than the loadgen's 2/s gives in seconds.
+TRAFFIC = {"metrics-bloat": 120, "slow-for-some": 160}
+DETECT_TIMEOUT = 60
+
+
+@dataclass
+class ScenarioLab:
+    stack: Stack
+    lab: Lab
+    session: Session
+
+
+@pytest.fixture(scope="module")
+def scenario_lab() -> Iterator[ScenarioLab]:
+    state_dir = Path(tempfile.mkdtemp(prefix="rag-lab-scenarios-"))
+    state_dir.chmod(0o755)
+    try:
+        with start_stack(env={"LAB_STATE_DIR": str(state_dir)}) as stack:
+            lab = Lab.connect(stack.settings, state_dir)
+            yield ScenarioLab(stack, lab, Session(lab, StateStore(state_dir), docs_root=ROOT))
+    finally:
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+def _traffic(app_url: str, requests_count: int, tag: str) -> None:
+    """Bounded traffic to the local app: unique questions, so each reaches the model."""
+
+    def ask(i: int) -> None:
+        requests.post(
+            f"{app_url}/query",
+            json={"question": f"How do I monitor a RAG service? ({tag} {i})"},
+            timeout=30,
+        )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(ask, range(requests_count)))
+
+
+def _lab_check(stack: Stack) -> list[CheckResult]:
+    return run_checks(stack.settings, CheckOptions())
+
+
+def _green(stack: Stack) -> list[CheckResult] | None:
+    results = _lab_check(stack)
+    return None if any(r.failed for r in results) else results
+
+
+def _fix(scenario_lab: ScenarioLab) -> None:
+    """What the learner does for a scenario they fix themselves: expire the silence."""
+    state = scenario_lab.session.store.load()
+    assert state is not None
+    assert state.silence_id
+    scenario_lab.lab.alertmanager.expire_silence(state.silence_id)
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_scenario_is_detected_verified_and_reset(scenario_lab: ScenarioLab, name: str) -> None:
+    """Start: its check detects it; verify fails before, passes after; reset (twice) → green."""
+    scenario = SCENARIOS[name]
+    session, lab = scenario_lab.session, scenario_lab.lab
+    started = session.start(name)
+    assert started.code is ExitCode.OK, started.lines
+    assert (lab.state_dir / layout.STATE_FILE).is_file()
+    if name in TRAFFIC:
+        _traffic(scenario_lab.stack.app_url, TRAFFIC[name], name)
+    shown = poll_until(
+        lambda: scenario.detect(lab),
+        timeout=DETECT_TIMEOUT,
+        interval=2,
+        describe=f"{name} detected by {scenario.detected_by}",
+    )
+    assert shown
+
+    if scenario.grading is Grading.FIX:
+        assert session.verify().code is ExitCode.FAILED
+        _fix(scenario_lab)
+        passed = poll_until(
+            lambda: (o := session.verify()).code is ExitCode.OK and o,
+            timeout=30,
+            interval=1,
+            describe=f"{name} verified after the fix",
+        )
+    else:
+        assert session.verify().code is ExitCode.USAGE  # no cause named: the menu
+        wrong = "provider-outage" if scenario.cause != "provider-outage" else "silence"
+        assert session.verify(wrong).code is ExitCode.FAILED
+        if name in EVIDENCE:
+            assert session.verify(scenario.cause, "not-what-it-shows").code is ExitCode.FAILED
+        passed = session.verify(scenario.cause, EVIDENCE.get(name))
+    assert passed.code is ExitCode.OK, passed.lines
+    assert passed.score is not None
+    if scenario.grading is Grading.CAUSE:
+        assert passed.score.wrong_causes >= 1  # the wrong guesses above count
+    assert any(scenario.runbook in line for line in passed.lines)
+    assert session.store.load() is None
+
+    assert session.start(name).code is ExitCode.OK
+    for _ in range(2):  # idempotent
+        reset = session.reset()
+        assert reset.code is ExitCode.OK, reset.lines
+    assert not (lab.state_dir / layout.FAULTS_FILE).exists()
+    poll_until(
+        lambda: _green(scenario_lab.stack), timeout=30, interval=2, describe="lab check green"
+    )
