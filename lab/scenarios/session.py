@@ -7,7 +7,7 @@ passes or `reset`; the state file (`state`) is the only memory between commands.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,11 +48,13 @@ class Session:
         *,
         docs_root: Path | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        scenarios: Mapping[str, Scenario] = SCENARIOS,
     ) -> None:
         self.lab = lab
         self.store = store
         self.docs_root = docs_root
         self.now = now
+        self.scenarios = scenarios
 
     # --- reading the state -------------------------------------------------------------
     def _running(self) -> tuple[ScenarioState, Scenario] | Outcome:
@@ -68,7 +70,7 @@ class Session:
                     "fix: `lab scenario start NAME` (`lab scenario list` shows them)",
                 ],
             )
-        scenario = SCENARIOS.get(state.scenario)
+        scenario = self.scenarios.get(state.scenario)
         if scenario is None:
             return Outcome(
                 ExitCode.USAGE,
@@ -84,18 +86,18 @@ class Session:
         except StateError:
             running = None
         lines = [f"{'scenario':<22} {'signal':<11} symptom"]
-        for scenario in SCENARIOS.values():
+        for scenario in self.scenarios.values():
             mark = "  ← running" if running and running.scenario == scenario.name else ""
             lines.append(f"{scenario.name:<22} {scenario.signal:<11} {scenario.title}{mark}")
         lines.append("start one: `lab scenario start NAME`")
         return Outcome(ExitCode.OK, lines)
 
     def start(self, name: str) -> Outcome:
-        scenario = SCENARIOS.get(name)
+        scenario = self.scenarios.get(name)
         if scenario is None:
             return Outcome(
                 ExitCode.USAGE,
-                [f"✗ no scenario {name!r}", f"choose one of: {', '.join(SCENARIOS)}"],
+                [f"✗ no scenario {name!r}", f"choose one of: {', '.join(self.scenarios)}"],
             )
         try:
             state = self.store.load()
