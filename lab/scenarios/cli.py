@@ -11,36 +11,19 @@ from lab.exit_codes import ExitCode
 
 if TYPE_CHECKING:
     from lab.scenarios.session import Session
-    from lab.settings import LabSettings
 
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
-def state_dir(args: argparse.Namespace) -> Path:
-    """--state-dir, else LAB_STATE_DIR, else `.lab` at the repository root."""
-    from lab.commands.generate import find_root
-    from lab.scenarios import layout
-
-    settings_dir = _settings(args).state_dir
-    chosen = args.state_dir or settings_dir
-    return chosen if chosen is not None else find_root(Path.cwd()) / layout.DEFAULT_DIR
-
-
-def _settings(args: argparse.Namespace) -> LabSettings:
-    from lab.commands.options import settings_from
-
-    return settings_from(args)
-
-
 def session(args: argparse.Namespace) -> Session:
-    from lab.commands.generate import find_root
-    from lab.scenarios.live import Lab
-    from lab.scenarios.session import Session
-    from lab.scenarios.state import StateStore
+    """The session on the lab the flags and LAB_* variables describe (--state-dir wins)."""
+    from lab.commands.options import settings_from
+    from lab.scenarios.session import open_session
 
-    directory = state_dir(args)
-    lab = Lab.connect(_settings(args), directory)
-    return Session(lab, StateStore(directory), docs_root=find_root(Path.cwd()))
+    settings = settings_from(args)
+    if args.state_dir is not None:
+        settings = settings.model_copy(update={"state_dir": args.state_dir})
+    return open_session(settings)
 
 
 def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:

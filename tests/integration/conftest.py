@@ -116,6 +116,7 @@ class Stack:
     urls: dict[str, str]
     grafana_skip_reason: str | None
     admin_token: str
+    state_dir: Path  # `lab scenario`'s lab-owned directory, mounted at /etc/lab
 
     @property
     def settings(self) -> LabSettings:
@@ -129,6 +130,7 @@ class Stack:
             compose_project=self.project,
             admin_token=self.admin_token,
             check_grafana=self.grafana_skip_reason is None,
+            state_dir=self.state_dir,
         )
 
     @property
@@ -222,7 +224,7 @@ def start_stack(
     build_once("app")
     # `lab scenario`'s lab-owned directory: a fresh one per stack (not the checkout's .lab,
     # where a scenario run by hand may have left faults), readable by the containers' nobody.
-    state_dir = Path(tempfile.mkdtemp(prefix="rag-lab-state-"))
+    state_dir = Path(env.get("LAB_STATE_DIR") or tempfile.mkdtemp(prefix="rag-lab-state-"))
     state_dir.chmod(0o755)
     attempts = 3
     for attempt in range(1, attempts + 1):
@@ -259,6 +261,7 @@ def start_stack(
             urls={s: f"http://127.0.0.1:{p}" for s, p in ports.items()},
             grafana_skip_reason=grafana_skip_reason,
             admin_token=admin_token,
+            state_dir=state_dir,
         )
     finally:
         compose.stop()

@@ -88,6 +88,10 @@ def test_the_bridge_notebook_runs_every_check_for_real(
     for check in ("1. Prometheus scrapes the app", "3. Alert rules", "4. A request can be traced"):
         assert f"✓ {check}" in text, text
     assert "0 failed" in text
+    # The practice section found the scenario's cause, scored it and left the lab healthy.
+    assert "✓ renamed-metric" in text, text
+    assert "score " in text
+    assert "the lab is healthy again" in text
     # The closing "after M2.4" section ran the short experiment and restored the app.
     assert "restored the resilience configuration and faults found at the start" in text, text
     assert "✓ target met" in text, text

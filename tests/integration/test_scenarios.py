@@ -7,12 +7,9 @@ One private stack for the module (the scenarios break it on purpose, one at a ti
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import requests
@@ -25,8 +22,7 @@ from lab.scenarios import layout
 from lab.scenarios.catalog import SCENARIOS
 from lab.scenarios.live import Lab
 from lab.scenarios.model import Grading
-from lab.scenarios.session import Session
-from lab.scenarios.state import StateStore
+from lab.scenarios.session import Session, open_session
 from tests.integration.conftest import ROOT, Stack, start_stack
 
 pytestmark = [pytest.mark.disruptive, pytest.mark.xdist_group("scenarios")]
@@ -53,14 +49,9 @@ class ScenarioLab:
 
 @pytest.fixture(scope="module")
 def scenario_lab() -> Iterator[ScenarioLab]:
-    state_dir = Path(tempfile.mkdtemp(prefix="rag-lab-scenarios-"))
-    state_dir.chmod(0o755)
-    try:
-        with start_stack(env={"LAB_STATE_DIR": str(state_dir)}) as stack:
-            lab = Lab.connect(stack.settings, state_dir)
-            yield ScenarioLab(stack, lab, Session(lab, StateStore(state_dir), docs_root=ROOT))
-    finally:
-        shutil.rmtree(state_dir, ignore_errors=True)
+    with start_stack() as stack:
+        session = open_session(stack.settings, ROOT)
+        yield ScenarioLab(stack, session.lab, session)
 
 
 def _traffic(app_url: str, requests_count: int, tag: str) -> None:
