@@ -2,7 +2,8 @@
 before the fix (or with a wrong cause) and passes after, and `reset` from the scenario
 returns `lab check` to green, twice in a row.
 
-One private stack for the module (the scenarios break it on purpose, one at a time).
+One private stack for them all (the scenarios break it on purpose, one at a time), in one
+xdist group so one worker runs them in turn.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ class ScenarioLab:
     session: Session
 
 
-@pytest.fixture(scope="module")
+# Session-scoped, not module-scoped: xdist hands a worker its group in batches, and a
+# module fixture is torn down (and its stack rebuilt) whenever a batch runs dry.
+@pytest.fixture(scope="session")
 def scenario_lab() -> Iterator[ScenarioLab]:
     with start_stack() as stack:
         session = open_session(stack.settings, ROOT)
