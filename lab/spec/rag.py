@@ -411,6 +411,20 @@ RECORDING = RuleGroup(
     ),
 )
 
+#: The three alerts the course asks for (check 3 requires them loaded): latency, error
+#: rate and rate-limit headroom.
+COURSE_ALERTS = (HIGH_P95_LATENCY, HIGH_ERROR_RATE, LOW_RATE_LIMIT_HEADROOM)
+
+#: The log events of one answered query, in order: check 4 follows a request through them
+#: (the app logs them; tests/unit/lab/spec/test_app_contract.py ties the two).
+LOG_LIFECYCLE = (
+    "query_received",
+    "embedding_generated",
+    "vector_search_completed",
+    "llm_call_completed",
+    "response_returned",
+)
+
 ALERTS = RuleGroup(
     name="rag-alerts",
     file="rag_alerts.yml",
