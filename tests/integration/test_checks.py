@@ -162,30 +162,28 @@ def test_alerts_check_fails_when_a_required_rule_is_missing(
 
 
 @pytest.fixture
-def stopped_app(stack: Stack) -> Iterator[None]:
+def stopped_app(own_stack: Stack) -> Iterator[Stack]:
     """Stop the app container, and start it again (and wait until ready) afterwards."""
     client = docker.from_env()
     (container,) = client.containers.list(
         filters={
             "label": [
-                f"com.docker.compose.project={stack.project}",
+                f"com.docker.compose.project={own_stack.project}",
                 "com.docker.compose.service=app",
             ]
         }
     )
     container.stop(timeout=5)
     try:
-        yield
+        yield own_stack
     finally:
         container.start()
-        poll_until(AppClient(stack.app_url).ready, timeout=90, describe="app ready again")
+        poll_until(AppClient(own_stack.app_url).ready, timeout=90, describe="app ready again")
 
 
 @pytest.mark.disruptive
-def test_scrape_check_fails_with_how_to_start_a_stopped_app(
-    stack: Stack, stopped_app: None
-) -> None:
+def test_scrape_check_fails_with_how_to_start_a_stopped_app(stopped_app: Stack) -> None:
     """With the app stopped, check 1 fails and says how to start it, never a silent pass."""
-    result = scrape.run(LabContext.from_settings(stack.settings))
+    result = scrape.run(LabContext.from_settings(stopped_app.settings))
     assert result.status is Status.FAIL
     assert "docker compose up -d app" in (result.fix or "")
