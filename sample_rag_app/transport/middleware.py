@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sample_rag_app.clock import Clock, SystemClock
 from sample_rag_app.pipeline.ports import NullTelemetry, PipelineTelemetry
 from sample_rag_app.telemetry.metrics import InvalidReason, RagMetrics
+from sample_rag_app.transport.asgi import replay
 
 CORRELATION_HEADER = "X-Correlation-ID"
 #: The route whose unexpected failures count as failed queries.
@@ -149,7 +150,7 @@ class RequestContextMiddleware:
                 except _BodyTooLarge:
                     await self._reject_too_large(correlation_id, send_with_id)
                 else:
-                    await self.app(scope, _replay(body, receive), send_with_id)
+                    await self.app(scope, replay(body, receive), send_with_id)
         except Exception:
             await self._fail(scope, start, correlation_id, started, send_with_id)
         finally:
@@ -230,16 +231,3 @@ def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
             except ValueError:
                 return None
     return None
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()  # http.disconnect
-
-    return replay
