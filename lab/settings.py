@@ -13,7 +13,7 @@ from lab.spec.rag import SCRAPING
 
 
 class LabSettings(BaseSettings):
-    """Endpoints and limits for `lab check`, `lab wait`, `lab baseline` and `lab drill`."""
+    """Endpoints, tokens and limits for the `lab` commands that talk to the running lab."""
 
     model_config = SettingsConfigDict(env_prefix="LAB_", frozen=True)
 

@@ -22,7 +22,7 @@ from lab.alert_sink.models import Rfc3339, WebhookPayload
 from lab.alert_sink.settings import AlertSinkSettings
 from lab.alert_sink.slack import forward
 from lab.alert_sink.store import AlertStore
-from sample_rag_app.transport.asgi import replay
+from sample_rag_app.transport.asgi import BodyTooLarge, read_body, replay
 
 log = structlog.get_logger("lab.alert_sink")
 
@@ -90,20 +90,10 @@ class RequestGuard:
         declared = dict(scope["headers"]).get(b"content-length", b"0")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             return too_large, b""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                return too_large, b""
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return None, b"".join(chunks)
+        try:
+            return None, await read_body(receive, self.max_body_bytes)
+        except BodyTooLarge:
+            return too_large, b""
 
 
 def _as_utc(moment: datetime) -> datetime:

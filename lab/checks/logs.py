@@ -20,7 +20,7 @@ from lab.checks.result import CheckFailed, CheckResult
 from lab.context import LabContext
 from lab.logsource import LogSource, LogSourceError
 from lab.polling import Timeout, poll_until
-from lab.spec.rag import LOG_LIFECYCLE
+from lab.spec.rag import CORRELATION_HEADER, LOG_LIFECYCLE
 
 NAME = "logs"
 TITLE = "A request can be traced through the logs by its correlation id"
@@ -199,9 +199,9 @@ def _check_fresh(ctx: LabContext, source: LogSource, evidence: Evidence) -> None
         )
     if reply.correlation_id != correlation_id:
         raise CheckFailed(
-            f"the app answered with X-Correlation-ID {reply.correlation_id!r}, "
+            f"the app answered with {CORRELATION_HEADER} {reply.correlation_id!r}, "
             f"not the {correlation_id!r} it was sent",
-            fix="reuse a valid incoming X-Correlation-ID and echo it in the response header",
+            fix=f"reuse a valid incoming {CORRELATION_HEADER} and echo it in the response header",
         )
     evidence.add(
         f"✓ query sent with correlation id {correlation_id}", correlation_id=correlation_id

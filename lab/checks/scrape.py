@@ -1,8 +1,9 @@
 """Check 1: Prometheus scrapes the app, recently and often enough.
 
 Proves the chain end to end: the app's /metrics parses as Prometheus exposition and
-carries the rag_* families the dashboards and alerts use, Prometheus has the app as
-an UP target, scraped it less than 30 s ago, and scrapes it at least every 30 s.
+carries the rag_* families the key panels and the course's alerts query (derived from
+lab/spec), Prometheus has the app as an UP target, scraped it recently and scrapes it
+often enough (`max_scrape_age_seconds`, `max_scrape_interval_seconds` in LabSettings).
 """
 
 from __future__ import annotations

@@ -39,7 +39,6 @@ STAGE_DURATION_BUCKETS: Final = (
 
 PipelineStage = Literal["embedding", "vector_search", "llm"]
 STAGES: Final[tuple[PipelineStage, ...]] = ("embedding", "vector_search", "llm")
-TOKEN_KINDS: Final = ("prompt", "completion")
 
 InvalidReason = Literal[
     "malformed_json",

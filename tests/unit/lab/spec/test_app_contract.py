@@ -1,5 +1,6 @@
 """Where the spec and the sample app must live apart (neither imports the other), these tests
-tie what both state: the latency buckets and the log lifecycle of one query."""
+tie what both state: the latency buckets, the log lifecycle of one query and the
+correlation header."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import structlog
 from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
-from lab.spec.rag import LATENCY_BUCKETS, LOG_LIFECYCLE
+from lab.spec.rag import CORRELATION_HEADER, LATENCY_BUCKETS, LOG_LIFECYCLE
 from sample_rag_app.main import create_app
 from sample_rag_app.telemetry.metrics import QUERY_DURATION_BUCKETS
+from sample_rag_app.transport.middleware import CORRELATION_HEADER as APP_CORRELATION_HEADER
 from tests.unit.sample_rag_app.rag_test_support import TestClient, fast_settings
 
 
@@ -29,3 +31,12 @@ def test_the_log_lifecycle_check_4_follows_is_what_the_app_logs() -> None:
     assert reply.status_code == 200
     events = [line["event"] for line in logs if line["event"] != "http_request"]
     assert tuple(events) == LOG_LIFECYCLE
+
+
+def test_the_correlation_header_is_the_one_the_app_reads_and_echoes() -> None:
+    """The header the lab's clients send and check 4 follows is the app's, both ways."""
+    app = create_app(fast_settings(), CollectorRegistry(), rng=random.Random(7))
+    with TestClient(app) as client:
+        reply = client.get("/healthz", headers={CORRELATION_HEADER: "contract-1"})
+    assert CORRELATION_HEADER == APP_CORRELATION_HEADER
+    assert reply.headers[CORRELATION_HEADER] == "contract-1"
