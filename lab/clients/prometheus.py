@@ -183,6 +183,3 @@ class PrometheusClient(HttpClient):
                 f"{response.text.strip()[:300]}; it needs --web.enable-lifecycle "
                 "(docker-compose.yml sets it: `docker compose up -d prometheus`)"
             )
-
-    def config_yaml(self) -> str:
-        return str(self._data("/api/v1/status/config")["yaml"])

@@ -18,7 +18,7 @@ from lab.checks import alerts, logs, scrape
 from lab.checks.result import CheckResult
 from lab.scenarios.live import Lab
 from lab.scenarios.model import Fault, Grading, Probe, Scenario, Signal
-from lab.spec.rag import HIGH_P95_LATENCY, LOW_RATE_LIMIT_HEADROOM, SPEC
+from lab.spec.rag import HIGH_P95_LATENCY, LOG_LIFECYCLE, LOW_RATE_LIMIT_HEADROOM, SPEC
 
 #: The tail a slow minority of calls shows in, and the window it is measured over.
 SLOW_TAIL_QUANTILE = 0.99
@@ -126,7 +126,7 @@ def _events_without_id(lab: Lab) -> set[str]:
     seen = result.data.get("events")
     if not result.failed or not isinstance(seen, list):
         return set()
-    return set(logs.LIFECYCLE) - set(seen)
+    return set(LOG_LIFECYCLE) - set(seen)
 
 
 def _extra_jobs(lab: Lab) -> set[str]:
