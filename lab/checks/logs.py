@@ -197,6 +197,14 @@ def _check_fresh(ctx: LabContext, source: LogSource, evidence: Evidence) -> None
             f"{reply.status_code if reply else 'none'})",
             fix="look at the app's error lines: `docker compose logs app | grep query_failed`",
         )
+    if not str(reply.body.get("answer", "")).strip():
+        raise CheckFailed(
+            f"/query answered 200 with an empty answer to {correlation_id}: a failure "
+            "answered as a success never shows in the error rate",
+            fix="let failures fail (a 5xx with its error type, counted in rag_errors_total), "
+            "or answer from a fallback marked degraded; never a blank 200",
+            empty_answer=correlation_id,
+        )
     if reply.correlation_id != correlation_id:
         raise CheckFailed(
             f"the app answered with {CORRELATION_HEADER} {reply.correlation_id!r}, "

@@ -292,6 +292,28 @@ SCENARIOS: Mapping[str, Scenario] = {
             detected_by="check 5 (baseline): p99 far above p95; the p95 alert stays quiet",
         ),
         Scenario(
+            name="blank-answers",
+            signal=Signal.DASHBOARDS,
+            title="new questions get blank answers, the error rate is perfect",
+            symptom="Users say new questions come back blank, while questions they asked "
+            "before still get answers. The error-rate panel has been at a perfect 0 % "
+            "since this morning, and no alert fired.",
+            hints=(
+                "Ask the app a question nobody asked before, and read the whole response "
+                "(`lab check --only logs` does, among other things).",
+                "Put signals side by side that must agree: requests per second against "
+                "tokens and cost per second (`rate(rag_tokens_total[5m])`), and the LLM "
+                "stage's log lines against the responses.",
+                "The model calls fail, and something turns each failure into a 200 with an "
+                "empty answer, counted as answered: the error rate cannot see it.",
+            ),
+            cause="errors-as-success",
+            grading=Grading.CAUSE,
+            fault=Fault(app={"llm_error_rate": 1.0, "errors_as_empty_answers": True}),
+            detect=_failing(logs.NAME, "empty_answer"),
+            detected_by="check 4 (logs): a 200 with an empty answer",
+        ),
+        Scenario(
             name="throttled",
             signal=Signal.ALERTS,
             title="some answers fail with 'try again later'",

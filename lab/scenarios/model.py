@@ -76,6 +76,7 @@ CAUSES: Mapping[str, Cause] = {
             "rate-limit-exhausted",
             "another client of the same provider key uses up the rate limit",
         ),
+        Cause("errors-as-success", "failures are answered as successes"),
         Cause(
             "duplicate-scrape",
             "the app is scraped twice, by two jobs",
@@ -86,7 +87,7 @@ CAUSES: Mapping[str, Cause] = {
         Cause("vector-store-down", "the vector store is unavailable"),
         Cause("cache-disabled", "the response cache stopped working"),
         Cause("scrape-too-slow", "Prometheus scrapes the app too rarely"),
-        Cause("errors-as-success", "failures are answered as successes"),
+        Cause("bad-deploy-latency", "the new build made every request slower"),
     )
 }
 

@@ -10,9 +10,10 @@ only: the secondary model is another provider.
 
 The telemetry faults (``rename_latency_metric``, ``label_queries_by_user``,
 ``lose_correlation_id``) leave the answers alone and make the app's signals lie, as a bad
-build would; ``sample_rag_app.telemetry`` reads them from the injector (the pipeline
-declares them here so one model, one admin API and one settings prefix cover every
-fault). The lab's graded scenarios (``lab scenario``) inject them.
+build would; ``errors_as_empty_answers`` lies in both: the transport answers a failure
+200, the telemetry counts it answered. ``sample_rag_app.telemetry`` and the transport read
+them from the injector (declared here so one model, one admin API and one settings prefix
+cover every fault). The lab's graded scenarios (``lab scenario``) inject them.
 """
 
 from __future__ import annotations
@@ -110,6 +111,12 @@ class FaultConfig(BaseModel):
         False,
         description="The LLM stage and the response log without the request's "
         "correlation_id (a code path that drops the request context). Default false.",
+    )
+    errors_as_empty_answers: bool = Field(
+        False,
+        description="A failed query is answered 200 with an empty answer and counted and "
+        "logged as answered (an error handler that swallows the failure): the error rate "
+        "looks perfect. Default false.",
     )
 
 

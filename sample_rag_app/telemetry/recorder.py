@@ -154,6 +154,11 @@ class RagTelemetry:
     def query_failed(
         self, *, seconds: float, correlation_id: str, error_type: ErrorType, stage: Stage
     ) -> None:
+        if self.faults().errors_as_empty_answers:  # the swallowed failure: "answered"
+            self.query_succeeded(
+                seconds=seconds, correlation_id=correlation_id, cached=False, level="primary"
+            )
+            return
         metrics = self.metrics
         if metrics is not None:
             metrics.query_duration.observe(seconds, {"correlation_id": correlation_id})

@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
 import structlog
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -77,6 +78,22 @@ def test_lost_correlation_id_blanks_it_on_the_llm_and_response_lines(
     assert ids["query_received"] == "c-9"
     assert ids["llm_call_completed"] is None
     assert ids["response_returned"] is None
+
+
+def test_swallowed_errors_answer_blank_200s_counted_as_answers(
+    make_client: ClientFactory, registry: CollectorRegistry
+) -> None:
+    """A failing model under errors_as_empty_answers: 200, empty answer, no error counted."""
+    client = make_client(admin_token=ADMIN_TOKEN)
+    faults = {"llm_error_rate": 1.0, "errors_as_empty_answers": True}
+    client.put("/admin/faults", json=faults, headers=AUTH)
+    reply = client.post("/query", json={"question": "Is anyone there?"})
+    assert reply.status_code == 200
+    assert reply.json()["answer"] == ""
+    assert registry.get_sample_value("rag_errors_total") == 0
+    assert registry.get_sample_value("rag_answers_total", {"level": "primary"}) == 1
+    client.put("/admin/faults", json={"errors_as_empty_answers": False}, headers=AUTH)
+    assert client.post("/query", json={"question": "Is anyone there now?"}).status_code == 502
 
 
 def test_slow_calls_hit_about_their_share_and_add_their_seconds() -> None:

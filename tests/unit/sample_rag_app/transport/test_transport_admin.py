@@ -64,6 +64,7 @@ def test_put_get_delete_change_and_reset_the_faults(make_client: ClientFactory) 
         "rename_latency_metric": False,
         "label_queries_by_user": False,
         "lose_correlation_id": False,
+        "errors_as_empty_answers": False,
         "llm_outage_remaining_seconds": 0.0,
         "latency_spike_seconds": 0.0,
         "latency_spike_remaining_seconds": 0.0,
