@@ -6,8 +6,11 @@ the symptom a user would report, gives hints one at a time, and verifies against
 live services that the learner found the cause (and, where the fix is theirs to make,
 fixed it), then scores the attempt and shows the runbook (`docs/scenarios/`).
 
+- `model`: what a scenario is, and the menu of causes `verify --cause` takes;
 - `catalog`: the scenarios, as data: symptom, hints, cause, fault, how it is detected;
-- `faults`: how a fault is put in place and taken away (app, Prometheus, Alertmanager);
-- `state`: the running scenario, kept in the lab-owned state directory (`layout`);
-- `session`: start, hint, verify, reset: what the CLI (`lab.scenarios.cli`) calls.
+- `inject`: how a fault is put in place, and how `reset` takes every kind away;
+- `live`: the running lab as a scenario reaches it (clients, checks, lab-owned files);
+- `layout`: where the lab-owned files live, on the host and in the containers;
+- `state`, `score`: the running scenario (in the state directory) and its score;
+- `session`: list, start, hint, status, verify, reset; `cli`: their parser.
 """

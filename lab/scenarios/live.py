@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ class Lab:
     prometheus: PrometheusClient
     alertmanager: AlertmanagerClient
     sink: AlertSinkClient
-    restart_service: Callable[[str], None] = field(default=lambda service: None)
+    restart_service: Callable[[str], None]
 
     @classmethod
     def connect(cls, settings: LabSettings, state_dir: Path) -> Lab:

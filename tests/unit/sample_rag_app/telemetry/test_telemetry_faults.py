@@ -8,9 +8,9 @@ import random
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry
 import structlog
 from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 from rag_test_support import ADMIN_TOKEN, ClientFactory
 from structlog.testing import capture_logs
