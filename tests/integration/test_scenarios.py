@@ -137,3 +137,21 @@ def test_scenario_is_detected_verified_and_reset(scenario_lab: ScenarioLab, name
     poll_until(
         lambda: _green(scenario_lab.stack), timeout=30, interval=2, describe="lab check green"
     )
+
+
+def test_a_running_scenario_survives_a_restart_of_the_app(scenario_lab: ScenarioLab) -> None:
+    """The app restarted mid-scenario comes back with its faults (the lab-owned faults
+    file), and the scenario's state is still there to verify."""
+    session, lab = scenario_lab.session, scenario_lab.lab
+    scenario = SCENARIOS["empty-latency-panels"]
+    assert session.start(scenario.name).code is ExitCode.OK
+    try:
+        lab.restart_service("app")
+        poll_until(lab.app.ready, timeout=60, interval=1, describe="the app ready again")
+        assert poll_until(lambda: scenario.detect(lab), timeout=30, interval=2)
+        assert session.status().code is ExitCode.OK
+    finally:
+        assert session.reset().code is ExitCode.OK
+    poll_until(
+        lambda: _green(scenario_lab.stack), timeout=30, interval=2, describe="lab check green"
+    )
