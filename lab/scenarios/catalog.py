@@ -251,7 +251,7 @@ SCENARIOS: Mapping[str, Scenario] = {
         ),
         Scenario(
             name="double-bill",
-            signal=Signal.DASHBOARDS,
+            signal=Signal.METRICS,
             title="the LLM spend on the dashboard doubled overnight",
             symptom="Finance asks why the LLM cost on the dashboard doubled overnight while "
             "the provider's invoice did not move. The request rate panel doubled too, "

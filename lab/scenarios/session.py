@@ -18,7 +18,7 @@ from lab.formatting import span
 from lab.scenarios import inject, layout
 from lab.scenarios.catalog import SCENARIOS
 from lab.scenarios.live import Lab
-from lab.scenarios.model import CAUSES, Grading, Scenario
+from lab.scenarios.model import CAUSES, Grading, Scenario, Signal
 from lab.scenarios.score import Score
 from lab.scenarios.state import ScenarioState, StateError, StateStore
 from lab.settings import LabSettings
@@ -87,7 +87,8 @@ class Session:
         except StateError:
             running = None
         lines = [f"{'scenario':<22} {'signal':<11} symptom"]
-        for scenario in self.scenarios.values():
+        order = list(Signal)
+        for scenario in sorted(self.scenarios.values(), key=lambda s: order.index(s.signal)):
             mark = "  ← running" if running and running.scenario == scenario.name else ""
             lines.append(f"{scenario.name:<22} {scenario.signal:<11} {scenario.title}{mark}")
         lines.append("start one: `lab scenario start NAME`")
