@@ -26,6 +26,9 @@ NAME = "logs"
 TITLE = "A request can be traced through the logs by its correlation id"
 
 LATENCY_HISTOGRAM = "rag_query_duration_seconds"
+#: The access line, the last line the app writes for a request: once it carries the id,
+#: nothing more of the request will come (a test ties it to the app).
+ACCESS_EVENT = "http_request"
 ATTEMPTS = 3
 
 
@@ -217,7 +220,8 @@ def _check_fresh(ctx: LabContext, source: LogSource, evidence: Evidence) -> None
 
     def complete_trace() -> Trace | None:
         trace = trace_request(_read(source, started), correlation_id)
-        return trace if trace.complete or trace.not_json or trace.without_id else None
+        done = trace.complete or ACCESS_EVENT in trace.events
+        return trace if done or trace.not_json or trace.without_id else None
 
     try:
         trace = poll_until(complete_trace, timeout=10, interval=0.5, describe="the request's logs")

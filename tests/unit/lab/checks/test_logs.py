@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import structlog
+from fastapi.testclient import TestClient
+from structlog.testing import capture_logs
+
 from lab.checks import logs
 from lab.checks.logs import exemplar_ids, latest_full_trace, trace_request
 from lab.checks.result import Status
@@ -12,6 +16,8 @@ from lab.context import LabContext
 from lab.logsource import FileLogSource
 from lab.settings import LabSettings
 from lab.spec.rag import LOG_LIFECYCLE
+from sample_rag_app.main import create_app
+from sample_rag_app.settings import Settings
 
 CID = "lab-check-0123456789abcdef"
 
@@ -105,3 +111,12 @@ def test_an_unreadable_log_file_fails_with_a_fix_not_its_path(tmp_path: Path) ->
     assert any(str(missing) in line for line in result.evidence)
     command = f"`docker compose logs --no-log-prefix app > {missing}`"
     assert result.fix == f"write the app's logs there first: {command}"
+
+
+def test_the_access_line_is_the_last_line_the_app_writes_for_a_request() -> None:
+    """Check 4 stops waiting at ACCESS_EVENT: the app's last line of every request."""
+    app = create_app(Settings(simulated_latency_median_seconds=0.0, fault_llm_error_rate=0.0))
+    with TestClient(app) as client:
+        with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as lines:
+            client.post("/query", json={"question": "What is a runbook?"})
+    assert lines[-1]["event"] == logs.ACCESS_EVENT
