@@ -116,7 +116,7 @@ def test_an_unreadable_log_file_fails_with_a_fix_not_its_path(tmp_path: Path) ->
 def test_the_access_line_is_the_last_line_the_app_writes_for_a_request() -> None:
     """Check 4 stops waiting at ACCESS_EVENT: the app's last line of every request."""
     app = create_app(Settings(simulated_latency_median_seconds=0.0, fault_llm_error_rate=0.0))
-    with TestClient(app) as client:
-        with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as lines:
-            client.post("/query", json={"question": "What is a runbook?"})
+    merge = [structlog.contextvars.merge_contextvars]
+    with TestClient(app) as client, capture_logs(processors=merge) as lines:
+        client.post("/query", json={"question": "What is a runbook?"})
     assert lines[-1]["event"] == logs.ACCESS_EVENT
