@@ -21,3 +21,14 @@ def test_amtool_routes_the_test_alert_to_the_dropping_receiver_and_the_heartbeat
 
     assert route("alertname=LabReadinessTest", "severity=warning") == "null"
     assert route("alertname=Watchdog", "severity=none") == "heartbeat"
+
+
+def test_promtool_accepts_the_duplicate_scrape_variant_as_an_included_file(
+    repo_root: Path, tmp_path: Path, tool: Any
+) -> None:
+    """The scrape variant loads as a `scrape_config_files` include of a Prometheus config."""
+    variant = repo_root / scenario_variants.SCRAPE_VARIANT_PATH
+    config = tmp_path / "prometheus.yml"
+    config.write_text(f"scrape_config_files:\n  - {variant}\n")
+    result = tool("promtool", "check", "config", str(config))
+    assert result.returncode == 0, result.stdout + result.stderr
