@@ -182,15 +182,16 @@ def test_resilience_alerts_are_tested_just_past_and_just_inside_their_threshold(
     alert: str,
 ) -> None:
     """The firing case sits just past the spec's bound and the quiet case just inside it
-    (within a tenth of the bound, e.g. 10.5 % and 9.5 % around 10 %)."""
+    (5 % off it, rounded to what the unit prints: 10.5 % and 9.5 % around 10 %; within a
+    quarter of it whatever the bound)."""
     threshold = SPEC.alert(alert).threshold
     assert threshold is not None
     names = [g["name"] for g in _groups(alert)]
     firing = _percent_after(names, "fires once the value (")
     quiet = _percent_after(names, "never fires just inside the threshold (")
     bound = threshold.value
-    assert bound < firing <= round(1.1 * bound, 12)
-    assert round(0.9 * bound, 12) <= quiet < bound
+    assert bound < firing <= round(1.25 * bound, 12)
+    assert round(0.75 * bound, 12) <= quiet < bound
 
 
 def test_sustained_fallback_pending_case_waits_the_full_quarter_hour() -> None:
