@@ -68,12 +68,14 @@ def _quantile(lab: Lab, q: float) -> float | None:
 def _slow_tail(lab: Lab) -> str | None:
     p99 = _quantile(lab, SLOW_TAIL_QUANTILE)
     p95 = _quantile(lab, 0.95)
-    threshold = HIGH_P95_LATENCY.threshold.value if HIGH_P95_LATENCY.threshold else 0.5
-    if p99 is None or p95 is None or p99 <= SLOW_TAIL_SECONDS or p95 > threshold:
+    # The tail moved, the body did not: p99 in seconds, p95 less than half of it.
+    if p99 is None or p95 is None or p99 <= SLOW_TAIL_SECONDS or p95 * 2 > p99:
         return None
+    threshold = HIGH_P95_LATENCY.threshold
+    bound = f" (the p95 alert's threshold: {threshold.value * 1000:.0f} ms)" if threshold else ""
     return (
-        f"p99 latency {p99 * 1000:.0f} ms over {TAIL_WINDOW} while p95 is {p95 * 1000:.0f} ms "
-        f"(the p95 alert's threshold: {threshold * 1000:.0f} ms)"
+        f"p99 latency {p99 * 1000:.0f} ms over {TAIL_WINDOW} while p95 is "
+        f"{p95 * 1000:.0f} ms{bound}"
     )
 
 
