@@ -141,8 +141,10 @@ def _test_alert_delivered(ctx: LabContext, evidence: Evidence) -> None:
             f"test alert {TEST_ALERT} ({RUN_LABEL}={run_id}) did not reach the alert sink "
             f"within {deadline:.0f}s",
             fix="check alertmanager/alertmanager.yml routes to the alert-sink webhook "
-            f"(`amtool config routes test alertname={TEST_ALERT}` names alert-sink) and "
+            f"(`amtool config routes test alertname={TEST_ALERT}` names alert-sink), that "
+            "no silence mutes it (`amtool silence query`), and "
             "`docker compose logs alertmanager alert-sink`",
+            lost_test_alert=run_id,
         ) from exc
     notify_seconds = (datetime.now(UTC) - started).total_seconds()
     carried = firing.get("annotations", {})

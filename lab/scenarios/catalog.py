@@ -40,13 +40,6 @@ def _last_evidence(result: CheckResult) -> str:
     return (result.evidence or ("failed",))[-1]
 
 
-def _alerts_dropped(lab: Lab) -> str | None:
-    result = lab.check(alerts.NAME)
-    if result.failed and "did not reach the alert sink" in _last_evidence(result):
-        return _last_evidence(result)
-    return None
-
-
 def _rule_active(alert: str) -> Probe:
     def probe(lab: Lab) -> str | None:
         states = {rule.name: rule.state for rule in lab.prometheus.rules()}
@@ -182,7 +175,7 @@ SCENARIOS: Mapping[str, Scenario] = {
             cause="dropping-route",
             grading=Grading.CAUSE,
             fault=Fault(dropping_route=True),
-            detect=_alerts_dropped,
+            detect=_failing(alerts.NAME, "lost_test_alert"),
             detected_by="check 3 (alerts): the test alert never reaches the sink",
             evidence=_silent_receivers,
         ),
@@ -203,7 +196,7 @@ SCENARIOS: Mapping[str, Scenario] = {
             cause="silence",
             grading=Grading.FIX,
             fault=Fault(silence=True),
-            detect=_alerts_dropped,
+            detect=_failing(alerts.NAME, "lost_test_alert"),
             detected_by="check 3 (alerts): the test alert never reaches the sink",
         ),
         Scenario(
