@@ -20,6 +20,8 @@ from lab.baseline_report import (
 from lab.cli import run
 from lab.clients import PrometheusClient
 from lab.exit_codes import ExitCode
+from lab.experiment.profiles import FULL
+from lab.spec.rag import TARGET_ERROR_RATE_AFTER
 
 BASE = "http://prometheus.test:9090"
 NOW = datetime(2026, 1, 10, 12, 15, tzinfo=UTC)
@@ -78,9 +80,9 @@ def test_markdown_states_the_span_interval_and_warnings() -> None:
 
 def test_comparison_names_the_target_claim() -> None:
     """3000 answered requests after: the target is met and shown, not just observed."""
-    text = render_comparison(baseline(1800, 12), baseline(3000, 0))
-    assert "M2.4 target, error rate below 0.1 %: met" in text
-    assert "shows < 0.1 %" in text
+    text = render_comparison(baseline(1800, 12), baseline(FULL.requests_per_arm, 0))
+    assert f"M2.4 target, error rate below {TARGET_ERROR_RATE_AFTER} %: met" in text
+    assert f"shows < {TARGET_ERROR_RATE_AFTER} %" in text
 
 
 def test_comparison_chart_is_a_png(tmp_path: Path) -> None:
@@ -90,3 +92,15 @@ def test_comparison_chart_is_a_png(tmp_path: Path) -> None:
         [baseline(1800, 12), baseline(3000, 0)], ["before", "after"], path, title="t"
     )
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_chart_draws_the_dashboards_own_queries() -> None:
+    """Each row of the baseline chart is a panel of the spec's dashboard, queried as Grafana
+    queries it, so the chart and the dashboard cannot drift apart."""
+    from lab.baseline_report import CHART_PANELS, panel_expr
+    from lab.spec import SPEC
+
+    by_title = {panel.title: panel.queries[0].expr for panel in SPEC.dashboard.panels}
+    for title, _label, _reference in CHART_PANELS:
+        assert panel_expr(title) == by_title[title]
+    assert {title for title, _, _ in CHART_PANELS} <= set(SPEC.dashboard.key_panels)
