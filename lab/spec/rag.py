@@ -225,7 +225,7 @@ WATCHDOG = Alert(
 ALERTMANAGER_NOT_CONNECTED = Alert(
     name="AlertmanagerNotConnected",
     condition=Threshold(
-        'prometheus_notifications_alertmanagers_discovered{job="prometheus"}',
+        "prometheus_notifications_alertmanagers_discovered",
         Comparison.BELOW,
         1,
         Unit.COUNT,
