@@ -30,7 +30,7 @@ from lab.spec.model import Spec
 DIRECTORY = "alertmanager/kubernetes"
 CONFIG_NAME = "rag-observability-lab"
 _MATCHER = re.compile(r'^(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)(?P<op>=~|!~|!=|=)"(?P<value>.*)"$')
-_ROUTE_KEYS = {
+ROUTE_KEYS = {
     "receiver": "receiver",
     "group_by": "groupBy",
     "group_wait": "groupWait",
@@ -48,10 +48,10 @@ def matcher(text: str) -> dict[str, str]:
 
 
 def _route(route: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(route) - {*_ROUTE_KEYS, "matchers", "routes"}
+    unknown = set(route) - {*ROUTE_KEYS, "matchers", "routes"}
     if unknown:
         raise ValueError(f"route keys without a translation: {sorted(unknown)}")
-    out: dict[str, Any] = {new: route[old] for old, new in _ROUTE_KEYS.items() if old in route}
+    out: dict[str, Any] = {new: route[old] for old, new in ROUTE_KEYS.items() if old in route}
     if "matchers" in route:
         out["matchers"] = [matcher(m) for m in route["matchers"]]
     if "routes" in route:
