@@ -12,10 +12,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lab.checks.context import CheckContext, Evidence, run_check
+from lab.checks.context import Evidence, run_check
 from lab.checks.result import CheckFailed, CheckResult
 from lab.clients.alert_sink import AlertSinkClient
 from lab.clients.alertmanager import PostableAlert
+from lab.context import LabContext
 from lab.polling import Timeout, poll_until
 from lab.spec.rag import HIGH_ERROR_RATE, HIGH_P95_LATENCY, LOW_RATE_LIMIT_HEADROOM, ROUTING
 
@@ -34,22 +35,20 @@ RUN_LABEL = ROUTING.synthetic.run_label
 SINK_POLL_SECONDS = 0.25
 
 
-def run(ctx: CheckContext, sink: AlertSinkClient, *, send_test_alert: bool = True) -> CheckResult:
-    return run_check(NAME, TITLE, lambda evidence: _check(ctx, sink, evidence, send_test_alert))
+def run(ctx: LabContext, *, send_test_alert: bool = True) -> CheckResult:
+    return run_check(NAME, TITLE, lambda evidence: _check(ctx, evidence, send_test_alert))
 
 
-def _check(
-    ctx: CheckContext, sink: AlertSinkClient, evidence: Evidence, send_test_alert: bool
-) -> None:
+def _check(ctx: LabContext, evidence: Evidence, send_test_alert: bool) -> None:
     _rules_loaded(ctx, evidence)
     _alertmanager_connected(ctx, evidence)
     if send_test_alert:
-        _test_alert_delivered(ctx, sink, evidence)
+        _test_alert_delivered(ctx, evidence)
     else:
         evidence.add("· test alert not sent (--no-test-alert)")
 
 
-def _rules_loaded(ctx: CheckContext, evidence: Evidence) -> None:
+def _rules_loaded(ctx: LabContext, evidence: Evidence) -> None:
     alerting = [rule for rule in ctx.prometheus.rules() if rule.type == "alerting"]
     names = {rule.name for rule in alerting}
     missing = [name for name in REQUIRED_ALERTS if name not in names]
@@ -75,7 +74,7 @@ def _rules_loaded(ctx: CheckContext, evidence: Evidence) -> None:
     )
 
 
-def _alertmanager_connected(ctx: CheckContext, evidence: Evidence) -> None:
+def _alertmanager_connected(ctx: LabContext, evidence: Evidence) -> None:
     if not ctx.alertmanager.ready():
         raise CheckFailed(
             f"Alertmanager at {ctx.settings.alertmanager_url} is not ready",
@@ -97,7 +96,8 @@ def _matching(sink: AlertSinkClient, run_id: str, status: str) -> Any:
     return next((a for a in received if a.get("labels", {}).get(RUN_LABEL) == run_id), None)
 
 
-def _test_alert_delivered(ctx: CheckContext, sink: AlertSinkClient, evidence: Evidence) -> None:
+def _test_alert_delivered(ctx: LabContext, evidence: Evidence) -> None:
+    sink = ctx.alert_sink
     deadline = ctx.settings.alert_deadline_seconds
     run_id = uuid.uuid4().hex[:12]
     started = datetime.now(UTC)

@@ -15,8 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from lab.checks.context import CheckContext, Evidence, run_check
+from lab.checks.context import Evidence, run_check
 from lab.checks.result import CheckFailed, CheckResult
+from lab.context import LabContext
 from lab.logsource import LogSource, LogSourceError
 from lab.polling import Timeout, poll_until
 
@@ -122,7 +123,7 @@ def exemplar_ids(openmetrics_text: str) -> set[str]:
     return ids
 
 
-def run(ctx: CheckContext, source: LogSource, *, send_query: bool = True) -> CheckResult:
+def run(ctx: LabContext, source: LogSource, *, send_query: bool = True) -> CheckResult:
     """With `send_query` false (logs piped in), the latest request in the logs is traced."""
     if send_query:
         return run_check(NAME, TITLE, lambda evidence: _check_fresh(ctx, source, evidence))
@@ -176,7 +177,7 @@ def _check_existing(source: LogSource, evidence: Evidence) -> None:
     )
 
 
-def _check_fresh(ctx: CheckContext, source: LogSource, evidence: Evidence) -> None:
+def _check_fresh(ctx: LabContext, source: LogSource, evidence: Evidence) -> None:
     # The app fails about 1 % of queries on purpose (the baseline), and a bucket keeps
     # only its latest exemplar, which concurrent traffic may replace between the answer
     # and the read of /metrics: either is retried with a new id, three times at most.

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from lab.checks.context import CheckContext, Evidence, run_check
+from lab.checks.context import Evidence, run_check
 from lab.checks.result import CheckFailed, CheckResult
+from lab.context import LabContext
 from lab.spec.model import duration_seconds
 
 NAME = "scrape"
@@ -33,11 +34,11 @@ REQUIRED_METRIC_FAMILIES = frozenset(
 )
 
 
-def run(ctx: CheckContext) -> CheckResult:
+def run(ctx: LabContext) -> CheckResult:
     return run_check(NAME, TITLE, lambda evidence: _check(ctx, evidence))
 
 
-def _check(ctx: CheckContext, evidence: Evidence) -> None:
+def _check(ctx: LabContext, evidence: Evidence) -> None:
     settings = ctx.settings
     text = ctx.app.metrics_text()
     try:

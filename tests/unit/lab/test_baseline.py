@@ -11,9 +11,9 @@ import responses
 from lab import baseline as model
 from lab.baseline import CounterSamples, bucket_quantile, increases
 from lab.checks import baseline as check
-from lab.checks.context import CheckContext
 from lab.checks.result import Status
 from lab.clients import PrometheusClient
+from lab.context import LabContext
 from lab.settings import LabSettings
 
 BASE = "http://prometheus.test:9090"
@@ -132,7 +132,7 @@ def test_check_5_passes_a_young_lab_marked_provisional_with_what_a_claim_needs()
     """Seconds after `up` check 5 passes, but says the baseline is provisional, its span,
     and how many requests a < 0.1 % claim would take."""
     responses.get(f"{BASE}/api/v1/query", json=two_minutes_of_traffic(30, 2))
-    result = check.run(CheckContext.from_settings(LabSettings(prometheus_url=BASE)))
+    result = check.run(LabContext.from_settings(LabSettings(prometheus_url=BASE)))
     assert result.status is Status.PASS
     assert result.data["provisional"] is True
     text = "\n".join(result.evidence)

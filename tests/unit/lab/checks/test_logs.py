@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from lab.checks import logs
-from lab.checks.context import CheckContext
 from lab.checks.logs import LIFECYCLE, exemplar_ids, latest_full_trace, trace_request
 from lab.checks.result import Status
+from lab.context import LabContext
 from lab.logsource import FileLogSource
 from lab.settings import LabSettings
 
@@ -98,7 +98,7 @@ def test_an_unreadable_log_file_fails_with_a_fix_not_its_path(tmp_path: Path) ->
     """A missing log file fails the check with the command that writes it as the fix."""
     missing = tmp_path / "app.log"
     result = logs.run(
-        CheckContext.from_settings(LabSettings()), FileLogSource(missing), send_query=False
+        LabContext.from_settings(LabSettings()), FileLogSource(missing), send_query=False
     )
     assert result.status is Status.FAIL
     assert any(str(missing) in line for line in result.evidence)
