@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from lab.generate import alertmanager
-from lab.generate.kubernetes import alerting
+from lab.generate.kubernetes import _common, alerting
 from lab.spec import SPEC
+from tests.unit.lab.generate.conftest import Tool
 from tests.unit.lab.generate.kubernetes.conftest import Renders
 
 
@@ -87,3 +90,61 @@ def test_a_matcher_that_cannot_be_parsed_is_refused() -> None:
     """A matcher outside `name<op>"value"` fails with the matcher in the message."""
     with pytest.raises(ValueError, match="severity critical"):
         alerting.matcher("severity critical")
+
+
+def _as_operator_would_assemble(k8s: Renders) -> dict[str, Any]:
+    """alertmanager.yml as prometheus-operator builds it from the AlertmanagerConfig with the
+    matcher strategy `None`: the cluster's root route (to a null receiver, as the chart's
+    default), the lab's route nested under it with `continue: true`, receiver names prefixed
+    with namespace/name/ (pkg/alertmanager/amcfg.go)."""
+    config = k8s.one("AlertmanagerConfig")
+    prefix = f"{_common.NAMESPACE}/{config['metadata']['name']}/"
+
+    def prefixed(route: dict[str, Any]) -> dict[str, Any]:
+        out = {**route, "receiver": prefix + route["receiver"]}
+        if "routes" in out:
+            out["routes"] = [prefixed(r) for r in out["routes"]]
+        return out
+
+    spec = config["spec"]
+    lab_route = prefixed(_as_compose(spec["route"])) | {"continue": True}
+    receivers = [
+        {
+            "name": prefix + r["name"],
+            "webhook_configs": [
+                {"url": h["url"], "send_resolved": h["sendResolved"]} for h in r["webhookConfigs"]
+            ],
+        }
+        for r in spec["receivers"]
+    ]
+    return {
+        "route": {"receiver": "null", "group_by": ["namespace"], "routes": [lab_route]},
+        "receivers": [{"name": "null"}, *receivers],
+    }
+
+
+def test_amtool_routes_lab_alerts_to_the_lab_and_others_past_it(
+    k8s: Renders, tmp_path: Path, tool: Tool
+) -> None:
+    """In the config the operator would assemble, Alertmanager itself routes the test alert to
+    the sink, the lab's alerts by severity, and another team's alert to the cluster's default."""
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(yaml.safe_dump(_as_operator_would_assemble(k8s)))
+    checked = tool("amtool", "check-config", str(config))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    prefix = f"{_common.NAMESPACE}/{alerting.CONFIG_NAME}/"
+    synthetic = SPEC.routing.synthetic
+    cases = [
+        ({"alertname": synthetic.alertname, "severity": "warning"}, prefix + "alert-sink"),
+        ({"alertname": "RagAppDown", "severity": "critical"}, prefix + "critical"),
+        ({"alertname": "RetryStorm", "severity": "warning"}, prefix + "warning"),
+        ({"alertname": "Watchdog", "severity": "none"}, prefix + "heartbeat"),
+        ({"alertname": "KubePodCrashLooping", "severity": "warning"}, "null"),
+        ({"alertname": "RagAppDownstream", "severity": "critical"}, "null"),
+    ]
+    for labels, receiver in cases:
+        result = tool(
+            "amtool", "config", "routes", "test", f"--config.file={config}",
+            f"--verify.receivers={receiver}", *(f"{k}={v}" for k, v in labels.items()),
+        )  # fmt: skip
+        assert result.returncode == 0, (labels, result.stdout + result.stderr)
