@@ -1,4 +1,4 @@
-"""What every Kubernetes render shares: the namespace, labels, names derived from the spec.
+"""What every Kubernetes render shares: labels, and names derived from the spec.
 
 The workloads keep their compose service names (`app`, `alert-sink`), read from the spec's
 scrape target and sink URL, so the loadgen's default target and the rules' `job` mean the
@@ -14,14 +14,7 @@ from urllib.parse import urlsplit
 from lab.generate._output import GeneratedFile, to_yaml
 from lab.spec.model import Spec
 
-# Every object goes into this namespace; the AlertmanagerConfig's webhook names the alert
-# sink by its cluster DNS name in it (Alertmanager runs in another namespace).
-NAMESPACE = "rag-lab"
 PART_OF = "rag-observability-lab"
-# kube-prometheus-stack selects PrometheusRules and ServiceMonitors by `release: <its Helm
-# release name>` (ruleSelectorNilUsesHelmValues, serviceMonitorSelectorNilUsesHelmValues);
-# this is the name its own documentation installs it under.
-RELEASE = "kube-prometheus-stack"
 # The runtime image of sample_rag_app/Dockerfile: the app, the loadgen and the alert sink.
 IMAGE = "rag-observability-lab/python"
 IMAGE_TAG = "dev"
@@ -48,10 +41,9 @@ class Endpoint:
     def in_namespace_url(self) -> str:
         return f"http://{self.name}:{self.port}{self.path}"
 
-    @property
-    def cluster_url(self) -> str:
+    def cluster_url(self, namespace: str) -> str:
         """Reachable from any namespace (Alertmanager runs in the monitoring stack's)."""
-        return f"http://{self.name}.{NAMESPACE}.svc:{self.port}{self.path}"
+        return f"http://{self.name}.{namespace}.svc:{self.port}{self.path}"
 
 
 def app_endpoint(spec: Spec) -> Endpoint:
@@ -75,12 +67,12 @@ def manifest(directory: str, file: str, resource: dict[str, Any]) -> GeneratedFi
     return GeneratedFile(f"{directory}/{file}", to_yaml(resource))
 
 
-def kustomization(directory: str, resources: list[str], **fields: Any) -> GeneratedFile:
+def kustomization(spec: Spec, directory: str, resources: list[str], **fields: Any) -> GeneratedFile:
     """A kustomize base: the directory's objects, in the lab's namespace."""
     body: dict[str, Any] = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
-        "namespace": NAMESPACE,
+        "namespace": spec.kubernetes.namespace,
         "resources": resources,
         **fields,
     }

@@ -68,7 +68,8 @@ def _receiver(receiver: dict[str, Any], spec: Spec) -> dict[str, Any]:
     for hook in receiver["webhook_configs"]:
         if hook["url"] != spec.routing.sink_url:
             raise ValueError(f"receiver {receiver['name']}: unknown webhook {hook['url']}")
-        hooks.append({"url": sink.cluster_url, "sendResolved": hook["send_resolved"]})
+        url = sink.cluster_url(spec.kubernetes.namespace)
+        hooks.append({"url": url, "sendResolved": hook["send_resolved"]})
     return {"name": receiver["name"], "webhookConfigs": hooks}
 
 
@@ -109,4 +110,4 @@ def alertmanager_config(spec: Spec) -> dict[str, Any]:
 
 def render(spec: Spec) -> list[GeneratedFile]:
     objects = [manifest(DIRECTORY, "alertmanagerconfig.yaml", alertmanager_config(spec))]
-    return [*objects, kustomization(DIRECTORY, resource_files(objects, DIRECTORY))]
+    return [*objects, kustomization(spec, DIRECTORY, resource_files(objects, DIRECTORY))]

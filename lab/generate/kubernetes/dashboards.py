@@ -30,4 +30,4 @@ def dashboard_config_map(spec: Spec) -> dict[str, Any]:
 
 def render(spec: Spec) -> list[GeneratedFile]:
     objects = [manifest(DIRECTORY, "dashboard-configmap.yaml", dashboard_config_map(spec))]
-    return [*objects, kustomization(DIRECTORY, resource_files(objects, DIRECTORY))]
+    return [*objects, kustomization(spec, DIRECTORY, resource_files(objects, DIRECTORY))]

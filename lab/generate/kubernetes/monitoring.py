@@ -16,8 +16,6 @@ from typing import Any
 
 from lab.generate._output import GeneratedFile, to_yaml
 from lab.generate.kubernetes._common import (
-    NAMESPACE,
-    RELEASE,
     app_endpoint,
     kustomization,
     labels,
@@ -43,7 +41,7 @@ def prometheus_rule(spec: Spec) -> dict[str, Any]:
     return {
         "apiVersion": OPERATOR_API,
         "kind": "PrometheusRule",
-        "metadata": metadata(RULE_NAME, extra={"release": RELEASE}),
+        "metadata": metadata(RULE_NAME, extra={"release": spec.kubernetes.release}),
         "spec": {"groups": groups},
     }
 
@@ -54,7 +52,7 @@ def service_monitor(spec: Spec) -> dict[str, Any]:
     return {
         "apiVersion": OPERATOR_API,
         "kind": "ServiceMonitor",
-        "metadata": metadata(scraping.app_job, extra={"release": RELEASE}),
+        "metadata": metadata(scraping.app_job, extra={"release": spec.kubernetes.release}),
         "spec": {
             "selector": {"matchLabels": labels(app.name)},
             "endpoints": [
@@ -80,7 +78,7 @@ def chart_values(spec: Spec) -> dict[str, Any]:
         "alertmanager": {
             "alertmanagerSpec": {
                 "alertmanagerConfigNamespaceSelector": {
-                    "matchLabels": {"kubernetes.io/metadata.name": NAMESPACE}
+                    "matchLabels": {"kubernetes.io/metadata.name": spec.kubernetes.namespace}
                 },
                 "alertmanagerConfigMatcherStrategy": {"type": "None"},
             }
@@ -89,15 +87,17 @@ def chart_values(spec: Spec) -> dict[str, Any]:
     }
 
 
-_VALUES_NOTE = f"""\
+def _values_note(spec: Spec) -> str:
+    release, namespace = spec.kubernetes.release, spec.kubernetes.namespace
+    return f"""\
 Values for the kube-prometheus-stack Helm chart (not a kustomize resource):
-  helm upgrade --install {RELEASE} prometheus-community/kube-prometheus-stack \\
+  helm upgrade --install {release} prometheus-community/kube-prometheus-stack \\
     --namespace monitoring --create-namespace -f {VALUES_PATH}
 - exemplar-storage: the p95 panels link a slow bucket to its request (as in compose).
 - alertmanagerConfigNamespaceSelector: by default Alertmanager reads AlertmanagerConfigs
   from its own namespace only; this adds the lab's.
 - alertmanagerConfigMatcherStrategy None: the default (OnNamespace) routes only alerts
-  labelled namespace="{NAMESPACE}", and the lab's rules aggregate by job (no namespace
+  labelled namespace="{namespace}", and the lab's rules aggregate by job (no namespace
   label), so the lab's AlertmanagerConfig matches on the lab's alert names instead.
 - grafana.sidecar.datasources.uid: the dashboard's panels name the datasource by uid.
 """
@@ -110,6 +110,6 @@ def render(spec: Spec) -> list[GeneratedFile]:
     ]
     return [
         *objects,
-        kustomization(DIRECTORY, resource_files(objects, DIRECTORY)),
-        GeneratedFile(VALUES_PATH, to_yaml(chart_values(spec), comment=_VALUES_NOTE)),
+        kustomization(spec, DIRECTORY, resource_files(objects, DIRECTORY)),
+        GeneratedFile(VALUES_PATH, to_yaml(chart_values(spec), comment=_values_note(spec))),
     ]

@@ -21,7 +21,6 @@ from lab.generate.kubernetes import alerting, dashboards, monitoring
 from lab.generate.kubernetes._common import (
     IMAGE,
     IMAGE_TAG,
-    NAMESPACE,
     RUN_AS,
     Endpoint,
     app_endpoint,
@@ -37,7 +36,6 @@ from lab.spec.model import Spec
 DIRECTORY = "sample_rag_app/kubernetes"
 LOADGEN = "loadgen"
 PORT_NAME = monitoring.PORT_NAME
-APP_REPLICAS = 2
 # The Secret the user creates (README, "From the laptop to a cluster"); none is committed.
 ADMIN_SECRET = "rag-app-admin"
 ADMIN_SECRET_KEY = "token"
@@ -153,7 +151,7 @@ def app_deployment(spec: Spec) -> dict[str, Any]:
         "readinessProbe": _probe("/readyz", period=5, failures=2),
         "resources": _resources(128),
     }
-    return _deployment(app.name, container, replicas=APP_REPLICAS, volumes=_tmp())
+    return _deployment(app.name, container, replicas=spec.kubernetes.app_replicas, volumes=_tmp())
 
 
 def loadgen_deployment(spec: Spec) -> dict[str, Any]:
@@ -183,19 +181,19 @@ def sink_deployment(spec: Spec) -> dict[str, Any]:
     return _deployment(sink.name, container, volumes={**_tmp(), "data": data})
 
 
-def namespace() -> dict[str, Any]:
+def namespace(spec: Spec) -> dict[str, Any]:
     enforce = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "warn")}
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
-        "metadata": metadata(NAMESPACE, extra=enforce),
+        "metadata": metadata(spec.kubernetes.namespace, extra=enforce),
     }
 
 
 def render(spec: Spec) -> list[GeneratedFile]:
     app, sink = app_endpoint(spec), sink_endpoint(spec)
     objects = [
-        manifest(DIRECTORY, "namespace.yaml", namespace()),
+        manifest(DIRECTORY, "namespace.yaml", namespace(spec)),
         manifest(DIRECTORY, f"{app.name}-deployment.yaml", app_deployment(spec)),
         manifest(DIRECTORY, f"{app.name}-service.yaml", _service(app)),
         manifest(DIRECTORY, f"{LOADGEN}-deployment.yaml", loadgen_deployment(spec)),
@@ -206,6 +204,7 @@ def render(spec: Spec) -> list[GeneratedFile]:
     # cluster that runs the app some other way can apply just those.
     bases = [f"../../{d}" for d in (monitoring.DIRECTORY, alerting.DIRECTORY, dashboards.DIRECTORY)]
     entry = kustomization(
+        spec,
         DIRECTORY,
         [*resource_files(objects, DIRECTORY), *bases],
         images=[{"name": IMAGE, "newTag": IMAGE_TAG}],

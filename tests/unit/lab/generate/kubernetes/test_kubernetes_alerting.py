@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from lab.generate import alertmanager
-from lab.generate.kubernetes import _common, alerting
+from lab.generate.kubernetes import alerting
 from lab.spec import SPEC
 from tests.unit.lab.generate.conftest import Tool
 from tests.unit.lab.generate.kubernetes.conftest import Renders
@@ -98,7 +98,7 @@ def _as_operator_would_assemble(k8s: Renders) -> dict[str, Any]:
     default), the lab's route nested under it with `continue: true`, receiver names prefixed
     with namespace/name/ (pkg/alertmanager/amcfg.go)."""
     config = k8s.one("AlertmanagerConfig")
-    prefix = f"{_common.NAMESPACE}/{config['metadata']['name']}/"
+    prefix = f"{SPEC.kubernetes.namespace}/{config['metadata']['name']}/"
 
     def prefixed(route: dict[str, Any]) -> dict[str, Any]:
         out = {**route, "receiver": prefix + route["receiver"]}
@@ -132,7 +132,7 @@ def test_amtool_routes_lab_alerts_to_the_lab_and_others_past_it(
     config.write_text(yaml.safe_dump(_as_operator_would_assemble(k8s)))
     checked = tool("amtool", "check-config", str(config))
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    prefix = f"{_common.NAMESPACE}/{alerting.CONFIG_NAME}/"
+    prefix = f"{SPEC.kubernetes.namespace}/{alerting.CONFIG_NAME}/"
     synthetic = SPEC.routing.synthetic
     cases = [
         ({"alertname": synthetic.alertname, "severity": "warning"}, prefix + "alert-sink"),

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from lab.generate.kubernetes import _common, workloads
+from lab.generate.kubernetes import workloads
+from lab.spec import SPEC
 from tests.unit.lab.generate.kubernetes.conftest import KubeLoader, Renders
 
 README_SECTION = "## From the laptop to a cluster"
@@ -44,7 +45,7 @@ def test_entry_kustomization_applies_every_object_in_the_lab_namespace(
     assert keys == sorted((d["kind"], d["metadata"]["name"]) for d in k8s.objects.values())
     for doc in built:
         if doc["kind"] != "Namespace":
-            assert doc["metadata"]["namespace"] == _common.NAMESPACE, doc["kind"]
+            assert doc["metadata"]["namespace"] == SPEC.kubernetes.namespace, doc["kind"]
 
 
 def test_readme_overlay_sets_the_image_and_release_label(repo_root: Path, tmp_path: Path) -> None:
@@ -80,8 +81,8 @@ def test_readme_names_what_the_renders_use(repo_root: Path) -> None:
     """The section's namespace, Secret, values file and release match the generators."""
     section = _readme_section(repo_root)
     for name in (
-        _common.NAMESPACE,
-        _common.RELEASE,
+        SPEC.kubernetes.namespace,
+        SPEC.kubernetes.release,
         workloads.ADMIN_SECRET,
         "prometheus/kubernetes/kube-prometheus-stack-values.yaml",
         f"secret generic {workloads.ADMIN_SECRET}",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from lab.generate import kubernetes
 from lab.generate.kubernetes import workloads
 from lab.spec import SPEC
 from tests.image_pins import pinned_image
@@ -147,3 +149,26 @@ def test_namespace_enforces_the_restricted_pod_security_standard(k8s: Renders) -
     """A pod that drops any of the hardening is refused by the API server itself."""
     labels = k8s.one("Namespace")["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_the_spec_target_moves_every_object_that_names_it() -> None:
+    """Another namespace, release and replica count in the spec reach the kustomizations, the
+    sink's URL, the chart values, the release labels and the app's replicas."""
+    target = replace(SPEC.kubernetes, namespace="team-a", release="monitoring", app_replicas=3)
+    files = {f.path: f.content for f in kubernetes.render(replace(SPEC, kubernetes=target))}
+    docs = {path: yaml.safe_load(text) for path, text in files.items()}
+    kustomizations = [d for d in docs.values() if d.get("kind") == "Kustomization"]
+    assert {k["namespace"] for k in kustomizations} == {"team-a"}
+    webhook = docs["alertmanager/kubernetes/alertmanagerconfig.yaml"]["spec"]["receivers"][0]
+    assert webhook["webhookConfigs"][0]["url"] == "http://alert-sink.team-a.svc:9095/webhook"
+    values = docs["prometheus/kubernetes/kube-prometheus-stack-values.yaml"]
+    selector = values["alertmanager"]["alertmanagerSpec"]["alertmanagerConfigNamespaceSelector"]
+    assert selector == {"matchLabels": {"kubernetes.io/metadata.name": "team-a"}}
+    assert docs["sample_rag_app/kubernetes/namespace.yaml"]["metadata"]["name"] == "team-a"
+    for path in (
+        "prometheus/kubernetes/prometheusrule.yaml",
+        "prometheus/kubernetes/servicemonitor.yaml",
+    ):
+        assert docs[path]["metadata"]["labels"]["release"] == "monitoring"
+    assert docs["sample_rag_app/kubernetes/app-deployment.yaml"]["spec"]["replicas"] == 3
+    assert not any("rag-lab" in text for text in files.values())
