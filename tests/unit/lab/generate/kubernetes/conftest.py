@@ -14,9 +14,10 @@ from lab.spec import SPEC
 Resource = dict[str, Any]
 
 
-class KubeLoader(yaml.SafeLoader):
+class KubeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """YAML as Kubernetes reads it: a bare `=` (a matchType value) is a string, where PyYAML's
-    YAML 1.1 sees its obscure `value` tag."""
+    YAML 1.1 sees its obscure `value` tag. libyaml's loader when there is one: the CRDs are
+    big."""
 
 
 KubeLoader.add_constructor("tag:yaml.org,2002:value", KubeLoader.construct_yaml_str)

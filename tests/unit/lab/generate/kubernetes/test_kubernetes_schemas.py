@@ -29,6 +29,7 @@ KUBERNETES_VERSIONS = ("1.25.0", "1.37.0")
 OPERATOR_GROUP = "monitoring.coreos.com"
 
 
+@functools.cache
 def _load(path: Path) -> Any:
     return yaml.load(path.read_text(), Loader=KubeLoader)
 
