@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from lab.generate.kubernetes import workloads
+from lab.generate.kubernetes import alerting, dashboards, monitoring, workloads
 from lab.spec import SPEC
 from tests.unit.lab.generate.kubernetes.conftest import KubeLoader, Renders
 
@@ -88,3 +88,18 @@ def test_readme_names_what_the_renders_use(repo_root: Path) -> None:
         f"secret generic {workloads.ADMIN_SECRET}",
     ):
         assert name in section, name
+
+
+@pytest.mark.parametrize(
+    "directory", [monitoring.DIRECTORY, alerting.DIRECTORY, dashboards.DIRECTORY]
+)
+def test_each_tool_directory_is_a_base_of_its_own(
+    k8s: Renders, repo_root: Path, directory: str
+) -> None:
+    """`kubectl apply -k prometheus/kubernetes` alone (say, for an app deployed otherwise)
+    applies exactly the objects rendered into that directory."""
+    built = _build(repo_root / directory)
+    rendered = [doc for path, doc in k8s.objects.items() if path.startswith(f"{directory}/")]
+    assert sorted((d["kind"], d["metadata"]["name"]) for d in built) == sorted(
+        (d["kind"], d["metadata"]["name"]) for d in rendered
+    )
