@@ -1,12 +1,14 @@
 """Check 1: Prometheus scrapes the app, recently and often enough.
 
 Proves the chain end to end: the app's /metrics parses as Prometheus exposition and
-carries the rag_* families the dashboards and alerts use, Prometheus has the app as
-an UP target, scraped it less than 30 s ago, and scrapes it at least every 30 s.
+carries the rag_* families the key panels and the course's alerts query (derived from
+lab/spec), Prometheus has the app as an UP target, scraped it recently and scrapes it
+often enough (`max_scrape_age_seconds`, `max_scrape_interval_seconds` in LabSettings).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -15,22 +17,24 @@ from lab.checks.context import Evidence, run_check
 from lab.checks.result import CheckFailed, CheckResult
 from lab.context import LabContext
 from lab.spec.model import duration_seconds
+from lab.spec.rag import COURSE_ALERTS, SPEC
 
 NAME = "scrape"
 TITLE = "Prometheus scrapes the app"
 
-# The families the course's panels and alert rules query (names as the parser reports
-# them: counters without `_total`).
-REQUIRED_METRIC_FAMILIES = frozenset(
-    {
-        "rag_query_duration_seconds",
-        "rag_requests",
-        "rag_errors",
-        "rag_cache_hits",
-        "rag_cache_requests",
-        "rag_cost_usd",
-        "rag_rate_limit_headroom_percent",
-    }
+
+def _families(exprs: list[str]) -> frozenset[str]:
+    """The metric families `exprs` query, named as the parser reports them (counters
+    without `_total`, histograms without `_bucket`)."""
+    names = {name for expr in exprs for name in re.findall(r"\brag_[a-z0-9_]+\b", expr)}
+    return frozenset(re.sub(r"_(total|bucket|sum|count)$", "", name) for name in names)
+
+
+# The families the course's key panels and alert rules query.
+_KEY_PANELS = [p for p in SPEC.dashboard.panels if p.title in SPEC.dashboard.key_panels]
+REQUIRED_METRIC_FAMILIES = _families(
+    [query.expr for panel in _KEY_PANELS for query in panel.queries]
+    + [alert.expr for alert in COURSE_ALERTS]
 )
 
 
@@ -96,7 +100,8 @@ def _check(ctx: LabContext, evidence: Evidence) -> None:
         if target.scrape_interval and interval > settings.max_scrape_interval_seconds:
             raise CheckFailed(
                 f"target {target.scrape_url} is scraped every {target.scrape_interval}",
-                fix="set scrape_interval to 15s for the app's job in prometheus/prometheus.yml",
+                fix=f"set scrape_interval to {SPEC.scraping.app_scrape_interval} for the "
+                f"{settings.app_job!r} job in prometheus/prometheus.yml (`lab generate` does)",
                 scrape_interval_seconds=interval,
             )
         evidence.add(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lab.clients.base import HttpClient, ServiceError
+from lab.spec.rag import CORRELATION_HEADER
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class AppClient(HttpClient):
             "POST",
             "/query",
             json={"question": question, "top_k": top_k},
-            headers={"X-Correlation-ID": correlation_id},
+            headers={CORRELATION_HEADER: correlation_id},
         )
         try:
             body = response.json()
@@ -48,7 +49,7 @@ class AppClient(HttpClient):
             body = {"raw": response.text[:300]}
         return QueryReply(
             status_code=response.status_code,
-            correlation_id=response.headers.get("X-Correlation-ID", ""),
+            correlation_id=response.headers.get(CORRELATION_HEADER, ""),
             body=body,
         )
 
@@ -77,7 +78,3 @@ class AppClient(HttpClient):
     def set_resilience(self, **fields: Any) -> dict[str, Any]:
         """Change the fields given (e.g. `enabled=True`); returns the new configuration."""
         return self._admin("PUT", "/admin/resilience", json=fields)
-
-    def reset_resilience(self) -> dict[str, Any]:
-        """Back to the app's settings (RAG_RESILIENCE*); returns the configuration."""
-        return self._admin("DELETE", "/admin/resilience")

@@ -187,3 +187,17 @@ def test_a_rate_wholly_above_the_band_means_something_with_few_requests() -> Non
     assert not model.too_few_requests(127, 559)
     assert model.too_few_requests(1, 200)  # 0.5 %: interval 0.01-2.8 %, wider than the band
     assert not model.too_few_requests(6, 1000)
+
+
+def test_every_counter_the_baseline_reads_is_one_the_spec_queries() -> None:
+    """Renaming a metric in the spec's rules and panels breaks this, not the baseline silently."""
+    import re
+
+    from lab.spec import SPEC
+
+    exprs = [alert.expr for alert in SPEC.alerts]
+    exprs += [rule.expr for group in SPEC.rule_groups for rule in group.recording]
+    exprs += [query.expr for panel in SPEC.dashboard.panels for query in panel.queries]
+    queried = {name for expr in exprs for name in re.findall(r"\brag_[a-z0-9_]+\b", expr)}
+    assert set(model.COUNTERS) <= queried, set(model.COUNTERS) - queried
+    assert (SPEC.slo.errors_metric, SPEC.slo.total_metric) == (model.ERRORS, model.REQUESTS)

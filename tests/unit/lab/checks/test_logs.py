@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 from lab.checks import logs
-from lab.checks.logs import LIFECYCLE, exemplar_ids, latest_full_trace, trace_request
+from lab.checks.logs import exemplar_ids, latest_full_trace, trace_request
 from lab.checks.result import Status
 from lab.context import LabContext
 from lab.logsource import FileLogSource
 from lab.settings import LabSettings
+from lab.spec.rag import LOG_LIFECYCLE
 
 CID = "lab-check-0123456789abcdef"
 
@@ -25,11 +26,11 @@ def line(event: str, correlation_id: str | None = CID, **fields: object) -> str:
 def test_a_full_lifecycle_in_order_is_complete() -> None:
     """Five stage lines carrying the id, in order, among other requests' lines, trace fully."""
     lines = [line("query_received", "other")]
-    for event in LIFECYCLE:
+    for event in LOG_LIFECYCLE:
         lines += [line(event), line("http_request", "other")]
     trace = trace_request(lines, CID)
     assert trace.complete
-    assert trace.events == list(LIFECYCLE)
+    assert trace.events == list(LOG_LIFECYCLE)
 
 
 def test_a_stage_out_of_order_is_incomplete() -> None:
@@ -42,7 +43,7 @@ def test_a_stage_out_of_order_is_incomplete() -> None:
 
 def test_a_missing_stage_is_named() -> None:
     """A trace without its LLM line reports that stage as missing."""
-    events = [e for e in LIFECYCLE if e != "llm_call_completed"]
+    events = [e for e in LOG_LIFECYCLE if e != "llm_call_completed"]
     trace = trace_request([line(e) for e in events], CID)
     assert trace.missing == ["llm_call_completed"]
 
@@ -61,7 +62,7 @@ def test_a_line_with_the_id_only_in_its_message_lacks_the_field() -> None:
 
 def test_piped_logs_trace_the_newest_request_that_ran_the_whole_pipeline() -> None:
     """With logs piped in, a newer cache hit is passed over for the newest full request."""
-    full = [line(event, "full") for event in LIFECYCLE]
+    full = [line(event, "full") for event in LOG_LIFECYCLE]
     hit = [line(e, "hit") for e in ("query_received", "response_returned", "http_request")]
     trace = latest_full_trace([*full, *hit, "not json"])
     assert trace is not None
@@ -74,7 +75,7 @@ def test_piped_logs_without_a_full_request_report_the_newest() -> None:
     trace = latest_full_trace([line("query_received", "only")])
     assert trace is not None
     assert trace.correlation_id == "only"
-    assert trace.missing == list(LIFECYCLE[1:])
+    assert trace.missing == list(LOG_LIFECYCLE[1:])
 
 
 def test_exemplar_ids_come_from_the_latency_histogram_only() -> None:
