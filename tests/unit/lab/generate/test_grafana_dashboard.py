@@ -49,7 +49,8 @@ def test_key_panels_use_the_course_expressions(repo_root: Path) -> None:
 
 
 def test_threshold_lines_sit_at_the_alert_thresholds(repo_root: Path) -> None:
-    """Latency, error-rate and headroom panels draw their alert's threshold."""
+    """Latency, error-rate, headroom and SLO panels draw their alerts' thresholds, as lab/spec
+    sets them."""
     board = _dashboard(repo_root)
 
     def steps(title: str) -> list[Any]:
@@ -57,10 +58,16 @@ def test_threshold_lines_sit_at_the_alert_thresholds(repo_root: Path) -> None:
         assert defaults["custom"]["thresholdsStyle"]["mode"] == "dashed"
         return [s["value"] for s in defaults["thresholds"]["steps"]]
 
-    assert steps("p95 Latency") == [None, 0.5]
-    assert steps("Error Rate (%)") == [None, 1.0]
-    assert steps("Rate-Limit Headroom (%)") == [None, 20.0]
-    assert steps("SLO Error Ratio by Window") == [None, 0.01, 0.06, 0.144]
+    def thresholds(*names: str) -> list[Any]:
+        bounds = [SPEC.alert(name).threshold for name in names]
+        return [None, *sorted(b.value for b in bounds if b is not None)]
+
+    assert steps("p95 Latency") == thresholds("HighP95Latency")
+    assert steps("Error Rate (%)") == thresholds("HighErrorRate")
+    assert steps("Rate-Limit Headroom (%)") == thresholds("LowRateLimitHeadroom")
+    burn = [f"{SPEC.slo.alert_prefix}{w.name_suffix}" for w in SPEC.slo.windows]
+    assert steps("SLO Error Ratio by Window") == thresholds(*burn)
+    assert len(steps("SLO Error Ratio by Window")) == 1 + len(SPEC.slo.windows)
 
 
 def test_latency_query_has_exemplars_and_panel_ids_are_stable(repo_root: Path) -> None:
