@@ -14,7 +14,9 @@ from lab.checks import baseline as check
 from lab.checks.result import Status
 from lab.clients import PrometheusClient
 from lab.context import LabContext
+from lab.experiment.profiles import FULL
 from lab.settings import LabSettings
+from lab.spec.rag import TARGET_ERROR_RATE_AFTER
 
 BASE = "http://prometheus.test:9090"
 NOW = datetime(2026, 1, 10, 12, 15, tzinfo=UTC)
@@ -172,7 +174,7 @@ def test_enough_requests_without_errors_claim_the_target() -> None:
     """3000 answered requests over the whole window: no warning, the target is shown."""
     inc = increases(
         [
-            series("rag_requests_total", [(0, 0), (900, 3000)]),
+            series("rag_requests_total", [(0, 0), (900, FULL.requests_per_arm)]),
             series("rag_errors_total", [(0, 0), (900, 0)]),
         ]
     )
@@ -181,7 +183,7 @@ def test_enough_requests_without_errors_claim_the_target() -> None:
     )
     assert baseline.warnings == ()
     assert baseline.claims_target
-    assert "shows < 0.1 %" in model.describe_target_claim(baseline)
+    assert f"shows < {TARGET_ERROR_RATE_AFTER} %" in model.describe_target_claim(baseline)
 
 
 def test_an_old_baseline_file_without_span_fields_still_loads() -> None:

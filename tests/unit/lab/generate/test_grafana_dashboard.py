@@ -136,9 +136,14 @@ def test_resilience_panels_cover_retries_breaker_fallback_admission_and_pacing(
         defaults = _panel(board, title)["fieldConfig"]["defaults"]
         return [s["value"] for s in defaults["thresholds"]["steps"]]
 
-    assert steps("Retries per Request") == [None, 0.1]
-    assert steps("Degraded Answers (share)") == [None, 0.1]
-    assert steps("Shed Requests (share)") == [None, 0.001]
+    def bound(name: str) -> list[Any]:
+        threshold = SPEC.alert(name).threshold
+        assert threshold is not None
+        return [None, threshold.value]
+
+    assert steps("Retries per Request") == bound("RetryStorm")
+    assert steps("Degraded Answers (share)") == bound("SustainedFallback")
+    assert steps("Shed Requests (share)") == bound("LoadShedding")
 
 
 def test_every_panel_query_parses_as_promql(tmp_path: Path, tool: Any) -> None:
