@@ -23,7 +23,9 @@ from lab.spec import SPEC
 from tests.image_pins import image
 from tests.integration.conftest import build_once
 
-pytestmark = pytest.mark.integration
+# Containers of its own, no compose stack: a group of its own, free to run on any worker
+# beside the shared stack's tests (under xdist one worker starts these pods and runs these).
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("kubernetes-pods")]
 
 STARTUP_SECONDS = 60
 
