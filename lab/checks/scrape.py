@@ -1,8 +1,11 @@
 """Check 1: Prometheus scrapes the app, recently and often enough.
 
 Proves the chain end to end: the app's /metrics parses as Prometheus exposition and
-carries the rag_* families the dashboards and alerts use, Prometheus has the app as
-an UP target, scraped it less than 30 s ago, and scrapes it at least every 30 s.
+carries the rag_* families the dashboards and alerts use, Prometheus has every replica
+of the app as an UP target (it discovers them by DNS: one with `docker compose up -d`,
+three with `--scale app=3`), scraped each less than 30 s ago and at least every 30 s, and
+no replica has gone without a replacement (RagAppDown's own condition: a replica killed
+or stopped leaves discovery at once, so it is no longer a target to find DOWN).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from lab.checks.context import CheckContext, Evidence, run_check
 from lab.checks.result import CheckFailed, CheckResult
 from lab.spec.model import duration_seconds
+from lab.spec.rag import RAG_APP_DOWN, REPLICA_MEMORY
 
 NAME = "scrape"
 TITLE = "Prometheus scrapes the app"
@@ -69,13 +73,39 @@ def _check(ctx: CheckContext, evidence: Evidence) -> None:
         )
     down = [t for t in targets if not t.is_up]
     if down:
-        target = down[0]
+        named = "; ".join(
+            f"{t.instance} is {t.health.upper()}: {t.last_error or 'no error recorded yet'}"
+            for t in down
+        )
         raise CheckFailed(
-            f"target {target.scrape_url} is {target.health.upper()}: "
-            f"{target.last_error or 'no error recorded yet'}",
+            f"{len(down)} of {len(targets)} {settings.app_job} replica(s) not UP: {named}",
             fix="check that Prometheus can reach the app: `docker compose ps app`, "
             "and the target's lastError at http://localhost:9090/targets",
+            replicas_discovered=len(targets),
+            replicas_down=[t.instance for t in down],
         )
+    current = {t.instance for t in targets}
+    gone = sorted(
+        instance
+        for sample in ctx.prometheus.query(RAG_APP_DOWN.expr)
+        if (instance := sample.labels.get("instance")) and instance not in current
+    )
+    if gone:
+        raise CheckFailed(
+            f"{len(gone)} {settings.app_job} replica(s) gone without a replacement: "
+            f"{', '.join(gone)} (scraped within {REPLICA_MEMORY}, no longer discovered, and "
+            f"fewer replicas run now; {len(targets)} UP)",
+            fix="start it again: `docker compose up -d --scale app=N` with the number you "
+            f"want; after a deliberate scale-down this clears within {REPLICA_MEMORY}",
+            replicas_discovered=len(targets),
+            replicas_gone=gone,
+        )
+    evidence.add(
+        f"✓ {len(targets)} of {len(targets)} {settings.app_job} replica(s) UP "
+        "(discovered by DNS), none gone",
+        replicas_discovered=len(targets),
+        replicas_up=len(targets),
+    )
     now = datetime.now(UTC)
     for target in targets:
         if target.last_scrape is None:

@@ -7,14 +7,19 @@ from typing import Any
 
 from lab.clients.base import HttpClient, ServiceError
 
+SERVED_BY_HEADER = "X-Served-By"
+OPENMETRICS = "application/openmetrics-text; version=1.0.0"
+
 
 @dataclass(frozen=True)
 class QueryReply:
-    """The app's answer to POST /query, with the HTTP status and correlation id it used."""
+    """The app's answer to POST /query: HTTP status, correlation id, and which replica
+    served it (empty when the app does not say)."""
 
     status_code: int
     correlation_id: str
     body: dict[str, Any]
+    served_by: str = ""
 
 
 class AppClient(HttpClient):
@@ -29,11 +34,32 @@ class AppClient(HttpClient):
         return self.is_ready("/readyz")
 
     def metrics_text(self, *, openmetrics: bool = False) -> str:
-        accept = "application/openmetrics-text; version=1.0.0" if openmetrics else "text/plain"
+        accept = OPENMETRICS if openmetrics else "text/plain"
         response = self._request("GET", "/metrics", headers={"Accept": accept})
         if response.status_code != 200:
             raise ServiceError(f"GET /metrics answered {response.status_code}")
         return response.text
+
+    def metrics_of_replica(
+        self, replica: str, *, openmetrics: bool = False, attempts: int = 10
+    ) -> str | None:
+        """/metrics as `replica` serves it; None when `attempts` reads all met other replicas.
+
+        Behind the lab's gateway a kept-alive connection stays with one replica, so the
+        first read usually meets the replica that just answered a query on it; each read
+        closes its connection, so the next one is relayed to the next replica. An app that
+        names no replica (no X-Served-By) is taken to be the one.
+        """
+        accept = OPENMETRICS if openmetrics else "text/plain"
+        for _ in range(attempts):
+            response = self._request(
+                "GET", "/metrics", headers={"Accept": accept, "Connection": "close"}
+            )
+            if response.status_code != 200:
+                raise ServiceError(f"GET /metrics answered {response.status_code}")
+            if response.headers.get(SERVED_BY_HEADER, replica) == replica:
+                return response.text
+        return None
 
     def query(self, question: str, *, correlation_id: str, top_k: int = 4) -> QueryReply:
         response = self._request(
@@ -50,6 +76,7 @@ class AppClient(HttpClient):
             status_code=response.status_code,
             correlation_id=response.headers.get("X-Correlation-ID", ""),
             body=body,
+            served_by=response.headers.get(SERVED_BY_HEADER, ""),
         )
 
     def _admin(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
