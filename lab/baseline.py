@@ -28,13 +28,15 @@ from lab import confidence
 from lab.clients import PrometheusClient
 from lab.formatting import span
 from lab.spec.model import duration_seconds
-from lab.spec.rag import EXPECTED_ERROR_RATE_BEFORE, TARGET_ERROR_RATE_AFTER
+from lab.spec.rag import EXPECTED_ERROR_RATE_BEFORE, SPEC, TARGET_ERROR_RATE_AFTER
 
 #: Requests that, all answered, show an error rate below the target with 95 % confidence.
 REQUESTS_FOR_TARGET_CLAIM = confidence.requests_for_zero_error_claim(TARGET_ERROR_RATE_AFTER / 100)
 
-REQUESTS = "rag_requests_total"
-ERRORS = "rag_errors_total"
+# An error and a request as the SLO defines them; every other counter read here is one the
+# spec's rules or panels query (tests/unit/lab/test_baseline.py ties them).
+REQUESTS = SPEC.slo.total_metric
+ERRORS = SPEC.slo.errors_metric
 COST = "rag_cost_usd_total"
 CACHE_HITS = "rag_cache_hits_total"
 CACHE_REQUESTS = "rag_cache_requests_total"
@@ -42,24 +44,6 @@ RETRIES = "rag_retries_total"
 ANSWERS = "rag_answers_total"
 LATENCY_BUCKETS = "rag_query_duration_seconds_bucket"
 COUNTERS = (REQUESTS, ERRORS, COST, CACHE_HITS, CACHE_REQUESTS, RETRIES, ANSWERS, LATENCY_BUCKETS)
-
-
-def baseline_queries(window: str) -> dict[str, str]:
-    """PromQL of the charted figures over a sliding `window` (what a dashboard shows)."""
-    requests = f"sum(rate({REQUESTS}[{window}]))"
-    latency = f"sum by (le) (rate({LATENCY_BUCKETS}[{window}]))"
-    return {
-        "error_rate_percent": f"100 * sum(rate({ERRORS}[{window}])) / {requests}",
-        "p50_latency_seconds": f"histogram_quantile(0.50, {latency})",
-        "p95_latency_seconds": f"histogram_quantile(0.95, {latency})",
-        "p99_latency_seconds": f"histogram_quantile(0.99, {latency})",
-        "cache_hit_rate_percent": (
-            f"100 * sum(rate({CACHE_HITS}[{window}])) / sum(rate({CACHE_REQUESTS}[{window}]))"
-        ),
-        "cost_per_query_usd": f"sum(rate({COST}[{window}])) / {requests}",
-        "cost_per_hour_usd": f"3600 * sum(rate({COST}[{window}]))",
-        "requests_per_second": requests,
-    }
 
 
 Labels = tuple[tuple[str, str], ...]

@@ -9,22 +9,21 @@ and the latency SLO from `lab.spec`, so a line is read against the numbers it mu
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lab.baseline import (
-    Baseline,
-    baseline_queries,
-    describe_error_rate,
-    describe_target_claim,
-    measure,
-)
+from lab.baseline import Baseline, describe_error_rate, describe_target_claim, measure
 from lab.clients import PrometheusClient
 from lab.formatting import figure
-from lab.spec.rag import EXPECTED_ERROR_RATE_BEFORE, P95_LATENCY_SECONDS, TARGET_ERROR_RATE_AFTER
+from lab.spec.rag import (
+    EXPECTED_ERROR_RATE_BEFORE,
+    P95_LATENCY_SECONDS,
+    SPEC,
+    TARGET_ERROR_RATE_AFTER,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -42,8 +41,12 @@ FIGURES = {
     "requests_per_second": ("requests per second", "{:.2f}"),
     "retries_per_request": ("retries per request", "{:.3f}"),
 }
-# The dashboard's window for the chart's lines: the course's expressions use 5m.
-CHART_RATE_WINDOW = "5m"
+
+
+def panel_expr(title: str) -> str:
+    """The PromQL of the dashboard panel `title` (its first query), as the spec defines it."""
+    (panel,) = (p for p in SPEC.dashboard.panels if p.title == title)
+    return panel.queries[0].expr
 
 
 class TooFewRequests(ValueError):
@@ -97,6 +100,15 @@ def draw_latency_slo(axis: Axes) -> None:
     )
 
 
+#: The chart's rows: dashboard panels by title, each with its axis label and the course's
+#: reference line it is read against.
+CHART_PANELS: tuple[tuple[str, str, Callable[[Axes], None] | None], ...] = (
+    ("Error Rate (%)", "error rate (%)", draw_error_band),
+    ("p95 Latency", "p95 latency (s)", draw_latency_slo),
+    ("Cache Hit Rate (%)", "cache hit rate (%)", None),
+)
+
+
 def write_chart(prometheus: PrometheusClient, baseline: Baseline, path: Path) -> None:
     """The baseline's span as the dashboard draws it, against the band, target and SLO."""
     plt = pyplot()
@@ -106,15 +118,11 @@ def write_chart(prometheus: PrometheusClient, baseline: Baseline, path: Path) ->
         if baseline.span_start
         else end - timedelta(minutes=15)
     )
-    queries = baseline_queries(CHART_RATE_WINDOW)
-    panels = (
-        ("error_rate_percent", "error rate (%)", draw_error_band),
-        ("p95_latency_seconds", "p95 latency (s)", draw_latency_slo),
-        ("cache_hit_rate_percent", "cache hit rate (%)", None),
-    )
-    figure, axes = plt.subplots(len(panels), 1, figsize=(9, 7.5), sharex=True)
-    for axis, (name, label, reference) in zip(axes, panels, strict=True):
-        for series in prometheus.query_range(queries[name], start=start, end=end, step_seconds=15):
+    figure, axes = plt.subplots(len(CHART_PANELS), 1, figsize=(9, 7.5), sharex=True)
+    for axis, (title, label, reference) in zip(axes, CHART_PANELS, strict=True):
+        for series in prometheus.query_range(
+            panel_expr(title), start=start, end=end, step_seconds=15
+        ):
             times = [datetime.fromtimestamp(t, UTC) for t, _ in series.points]
             axis.plot(times, [v for _, v in series.points], color="tab:blue", label="measured")
         if reference is not None:
@@ -126,7 +134,7 @@ def write_chart(prometheus: PrometheusClient, baseline: Baseline, path: Path) ->
     axes[-1].set_xlabel("time (UTC)")
     axes[0].set_title(
         f"RAG baseline: {baseline.span_seconds or 0:.0f} s of data to {end:%Y-%m-%d %H:%M} UTC "
-        f"({CHART_RATE_WINDOW} rates)"
+        "(the dashboard's queries)"
     )
     figure.autofmt_xdate()
     figure.tight_layout()

@@ -9,9 +9,11 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lab.spec.rag import SCRAPING
+
 
 class LabSettings(BaseSettings):
-    """Endpoints and limits for `lab check`, `lab wait`, `lab baseline` and `lab drill`."""
+    """Endpoints, tokens and limits for the `lab` commands that talk to the running lab."""
 
     model_config = SettingsConfigDict(env_prefix="LAB_", frozen=True)
 
@@ -31,7 +33,10 @@ class LabSettings(BaseSettings):
     compose_project: str = Field(
         "rag-observability-lab", description="Compose project whose `app` container logs are read."
     )
-    app_job: str = Field("rag-app", description="Prometheus job name of the app's scrape target.")
+    app_job: str = Field(
+        SCRAPING.app_job,
+        description="Prometheus job name of the app's scrape target (default: lab/spec's).",
+    )
     http_timeout_seconds: float = Field(5.0, description="Timeout of each HTTP call.")
     max_scrape_age_seconds: float = Field(30.0, description="Oldest acceptable last scrape.")
     max_scrape_interval_seconds: float = Field(30.0, description="Longest acceptable interval.")

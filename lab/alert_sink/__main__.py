@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import uvicorn
 
-from lab.alert_sink.app import configure_logging, create_app, log
+from lab.alert_sink.app import create_app, log
 from lab.alert_sink.settings import AlertSinkSettings
+from sample_rag_app.telemetry.logging import configure_logging
+
+#: The `service` field of every log line.
+SERVICE = "alert-sink"
 
 
 def main() -> None:
     settings = AlertSinkSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, SERVICE)
     app = create_app(settings)
     log.info(
         "starting",

@@ -1,14 +1,14 @@
 """The alert sink's HTTP API: POST /webhook, GET /alerts, GET /healthz.
 
 Every response that is not a success is JSON ``{"error", "details"}``; every log line,
-uvicorn's included, is one JSON object on stdout. (The sample app has its own logging
-setup: `lab` and `sample_rag_app` never import each other.)
+uvicorn's included, is one JSON object on stdout, written by the sample app's logging
+setup (`python -m lab.alert_sink` configures it). The sink shares that setup and the ASGI
+body replay with the app, one copy of each: it is a service of the same runtime image,
+not a check, so the import boundary lists it as an exception.
 """
 
 from __future__ import annotations
 
-import logging
-import sys
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -22,44 +22,12 @@ from lab.alert_sink.models import Rfc3339, WebhookPayload
 from lab.alert_sink.settings import AlertSinkSettings
 from lab.alert_sink.slack import forward
 from lab.alert_sink.store import AlertStore
+from sample_rag_app.transport.asgi import BodyTooLarge, read_body, replay
 
 log = structlog.get_logger("lab.alert_sink")
 
 PAGE_DEFAULT = 100
 PAGE_MAX = 1000
-
-
-def configure_logging(level: str = "info") -> None:
-    """JSON log lines on stdout, one event per line, for structlog and stdlib (uvicorn)."""
-    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
-    shared: list[Any] = [
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.dict_tracebacks,
-    ]
-    structlog.configure(
-        processors=[*shared, structlog.processors.JSONRenderer()],
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        # No file bound here: each line goes to whatever sys.stdout is at the time.
-        logger_factory=structlog.PrintLoggerFactory(),
-        cache_logger_on_first_use=False,
-    )
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.JSONRenderer(),
-            ],
-        )
-    )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(numeric)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers.clear()
-        logging.getLogger(name).propagate = True
 
 
 def _error(status: int, error: str, msg: str, kind: str) -> JSONResponse:
@@ -96,7 +64,7 @@ class RequestGuard:
                 log.warning("request_rejected", path=scope["path"], status=rejection.status_code)
                 await rejection(scope, receive, tracked_send)
                 return
-            await self.app(scope, _replay(body, receive), tracked_send)
+            await self.app(scope, replay(body, receive), tracked_send)
         except Exception:
             log.exception("unhandled_exception", path=scope["path"], method=scope["method"])
             if not started:
@@ -122,33 +90,10 @@ class RequestGuard:
         declared = dict(scope["headers"]).get(b"content-length", b"0")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             return too_large, b""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                return too_large, b""
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return None, b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()  # http.disconnect
-
-    return replay
+        try:
+            return None, await read_body(receive, self.max_body_bytes)
+        except BodyTooLarge:
+            return too_large, b""
 
 
 def _as_utc(moment: datetime) -> datetime:

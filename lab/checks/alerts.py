@@ -12,44 +12,61 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lab.checks.context import CheckContext, Evidence, run_check
+from lab.checks.context import Evidence, run_check
 from lab.checks.result import CheckFailed, CheckResult
 from lab.clients.alert_sink import AlertSinkClient
 from lab.clients.alertmanager import PostableAlert
+from lab.context import LabContext
 from lab.polling import Timeout, poll_until
-from lab.spec.rag import HIGH_ERROR_RATE, HIGH_P95_LATENCY, LOW_RATE_LIMIT_HEADROOM, ROUTING
+from lab.spec.humanize import format_number
+from lab.spec.model import Alert
+from lab.spec.rag import COURSE_ALERTS, HIGH_P95_LATENCY, ROUTING, SPEC
 
 NAME = "alerts"
 TITLE = "Alert rules are loaded and a test alert reaches a receiver"
 
-# The course's three: latency, error rate and rate-limit headroom.
-REQUIRED_ALERTS = tuple(
-    alert.name for alert in (HIGH_P95_LATENCY, HIGH_ERROR_RATE, LOW_RATE_LIMIT_HEADROOM)
-)
-MIN_ALERTING_RULES = 3
+REQUIRED_ALERTS = tuple(alert.name for alert in COURSE_ALERTS)
+MIN_ALERTING_RULES = len(REQUIRED_ALERTS)
 # The test alert's route groups by run with waits of about a second (lab/spec, ROUTING).
 TEST_ALERT = ROUTING.synthetic.alertname
 RUN_LABEL = ROUTING.synthetic.run_label
+
+
+def _test_annotations(alert: Alert) -> dict[str, str]:
+    """The test alert poses as `alert` at half as much again as its threshold, and carries
+    the value and threshold the way a real notification does."""
+    bound = alert.threshold
+    if bound is None:
+        raise ValueError(f"{alert.name} has no threshold for the test alert to pose at")
+    value = bound.value * 1.5
+    return {
+        "summary": "lab check: test alert",
+        "description": f"poses as {alert.name} at {bound.unit.human(value)} (threshold: "
+        f"{bound.op.words} {bound.unit.human(bound.value)}); sent by `lab check`",
+        "value": format_number(value),
+        "threshold": format_number(bound.value),
+    }
+
+
+TEST_ANNOTATIONS = _test_annotations(HIGH_P95_LATENCY)
 # How often the sink is asked: a fraction of the route's waits, so polling adds little.
 SINK_POLL_SECONDS = 0.25
 
 
-def run(ctx: CheckContext, sink: AlertSinkClient, *, send_test_alert: bool = True) -> CheckResult:
-    return run_check(NAME, TITLE, lambda evidence: _check(ctx, sink, evidence, send_test_alert))
+def run(ctx: LabContext, *, send_test_alert: bool = True) -> CheckResult:
+    return run_check(NAME, TITLE, lambda evidence: _check(ctx, evidence, send_test_alert))
 
 
-def _check(
-    ctx: CheckContext, sink: AlertSinkClient, evidence: Evidence, send_test_alert: bool
-) -> None:
+def _check(ctx: LabContext, evidence: Evidence, send_test_alert: bool) -> None:
     _rules_loaded(ctx, evidence)
     _alertmanager_connected(ctx, evidence)
     if send_test_alert:
-        _test_alert_delivered(ctx, sink, evidence)
+        _test_alert_delivered(ctx, evidence)
     else:
         evidence.add("· test alert not sent (--no-test-alert)")
 
 
-def _rules_loaded(ctx: CheckContext, evidence: Evidence) -> None:
+def _rules_loaded(ctx: LabContext, evidence: Evidence) -> None:
     alerting = [rule for rule in ctx.prometheus.rules() if rule.type == "alerting"]
     names = {rule.name for rule in alerting}
     missing = [name for name in REQUIRED_ALERTS if name not in names]
@@ -75,7 +92,7 @@ def _rules_loaded(ctx: CheckContext, evidence: Evidence) -> None:
     )
 
 
-def _alertmanager_connected(ctx: CheckContext, evidence: Evidence) -> None:
+def _alertmanager_connected(ctx: LabContext, evidence: Evidence) -> None:
     if not ctx.alertmanager.ready():
         raise CheckFailed(
             f"Alertmanager at {ctx.settings.alertmanager_url} is not ready",
@@ -85,7 +102,8 @@ def _alertmanager_connected(ctx: CheckContext, evidence: Evidence) -> None:
     if not urls:
         raise CheckFailed(
             "Prometheus has no active Alertmanager: its alerts go nowhere",
-            fix="set alerting.alertmanagers in prometheus/prometheus.yml to alertmanager:9093",
+            fix="set alerting.alertmanagers in prometheus/prometheus.yml to "
+            f"{SPEC.scraping.alertmanager_target} (`lab generate` does)",
         )
     evidence.add(f"✓ Alertmanager ready; Prometheus sends to {', '.join(urls)}")
 
@@ -97,17 +115,13 @@ def _matching(sink: AlertSinkClient, run_id: str, status: str) -> Any:
     return next((a for a in received if a.get("labels", {}).get(RUN_LABEL) == run_id), None)
 
 
-def _test_alert_delivered(ctx: CheckContext, sink: AlertSinkClient, evidence: Evidence) -> None:
+def _test_alert_delivered(ctx: LabContext, evidence: Evidence) -> None:
+    sink = ctx.alert_sink
     deadline = ctx.settings.alert_deadline_seconds
     run_id = uuid.uuid4().hex[:12]
     started = datetime.now(UTC)
     labels = {"alertname": TEST_ALERT, "severity": "warning", RUN_LABEL: run_id}
-    annotations = {
-        "summary": "lab check: test alert",
-        "description": "p95 latency is 730ms (threshold: 500ms); sent by `lab check`",
-        "value": "0.73",
-        "threshold": "0.5",
-    }
+    annotations = TEST_ANNOTATIONS
     ctx.alertmanager.post_alerts(
         [
             PostableAlert(
@@ -132,14 +146,15 @@ def _test_alert_delivered(ctx: CheckContext, sink: AlertSinkClient, evidence: Ev
         ) from exc
     notify_seconds = (datetime.now(UTC) - started).total_seconds()
     carried = firing.get("annotations", {})
-    if carried.get("value") != "0.73" or carried.get("threshold") != "0.5":
+    sent = {key: annotations[key] for key in ("value", "threshold")}
+    if {key: carried.get(key) for key in sent} != sent:
         raise CheckFailed(
             f"the notification lost the value/threshold annotations: {carried}",
             fix="the receiver must keep the alert's annotations",
         )
     evidence.add(
         f"✓ test alert reached the sink in {notify_seconds:.1f}s "
-        f"(deadline {deadline:.0f}s) with value 0.73 and threshold 0.5",
+        f"(deadline {deadline:.0f}s) with value {sent['value']} and threshold {sent['threshold']}",
         notify_seconds=round(notify_seconds, 1),
     )
     resolved_at = datetime.now(UTC)

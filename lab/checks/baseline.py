@@ -12,8 +12,9 @@ from lab.baseline import (
     error_rate_verdict,
     measure,
 )
-from lab.checks.context import CheckContext, Evidence, run_check
+from lab.checks.context import Evidence, run_check
 from lab.checks.result import CheckFailed, CheckResult, Status
+from lab.context import LabContext
 from lab.formatting import figure, milliseconds
 from lab.spec.rag import TARGET_ERROR_RATE_AFTER
 
@@ -21,11 +22,11 @@ NAME = "baseline"
 TITLE = "Baseline recorded for the before/after comparison"
 
 
-def run(ctx: CheckContext) -> CheckResult:
+def run(ctx: LabContext) -> CheckResult:
     return run_check(NAME, TITLE, lambda evidence: _check(ctx, evidence))
 
 
-def _check(ctx: CheckContext, evidence: Evidence) -> Status:
+def _check(ctx: LabContext, evidence: Evidence) -> Status:
     window = ctx.settings.baseline_window
     baseline = measure(ctx.prometheus, window)
     if not baseline.requests:

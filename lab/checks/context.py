@@ -1,4 +1,4 @@
-"""Everything a check needs to reach the lab, built once from `LabSettings`."""
+"""What every check shares: the evidence it gathers and how its first failure becomes a result."""
 
 from __future__ import annotations
 
@@ -6,29 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lab.checks.result import CheckFailed, CheckResult, Status
-from lab.clients import AlertmanagerClient, PrometheusClient, ServiceError, ServiceUnreachable
-from lab.clients.app import AppClient
-from lab.settings import LabSettings, reveal
-
-
-@dataclass
-class CheckContext:
-    settings: LabSettings
-    app: AppClient
-    prometheus: PrometheusClient
-    alertmanager: AlertmanagerClient
-
-    @classmethod
-    def from_settings(cls, settings: LabSettings) -> CheckContext:
-        timeout = settings.http_timeout_seconds
-        return cls(
-            settings=settings,
-            app=AppClient(
-                settings.app_url, admin_token=reveal(settings.admin_token), timeout=timeout
-            ),
-            prometheus=PrometheusClient(settings.prometheus_url, timeout=timeout),
-            alertmanager=AlertmanagerClient(settings.alertmanager_url, timeout=timeout),
-        )
+from lab.clients import ServiceError, ServiceUnreachable
 
 
 @dataclass

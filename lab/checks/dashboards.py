@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from lab.checks.context import CheckContext, Evidence, run_check
+from lab.checks.context import Evidence, run_check
 from lab.checks.result import CheckFailed, CheckResult, Status
 from lab.clients.base import ServiceUnreachable
-from lab.clients.grafana import GrafanaClient
+from lab.context import LabContext
 from lab.spec.model import Spec
 from lab.spec.rag import SPEC
 
@@ -24,11 +24,12 @@ NAME = "dashboards"
 TITLE = "Grafana shows p95 latency, error rate, cache hit rate and cost, with data"
 
 
-def run(ctx: CheckContext, grafana: GrafanaClient, spec: Spec = SPEC) -> CheckResult:
-    return run_check(NAME, TITLE, lambda evidence: _check(ctx, grafana, spec, evidence))
+def run(ctx: LabContext, spec: Spec = SPEC) -> CheckResult:
+    return run_check(NAME, TITLE, lambda evidence: _check(ctx, spec, evidence))
 
 
-def _check(ctx: CheckContext, grafana: GrafanaClient, spec: Spec, evidence: Evidence) -> Status:
+def _check(ctx: LabContext, spec: Spec, evidence: Evidence) -> Status:
+    grafana = ctx.grafana
     if not ctx.settings.check_grafana:
         evidence.add("· Grafana left out on purpose (--without grafana / LAB_CHECK_GRAFANA=false)")
         _panels_via_prometheus(ctx, spec, evidence)
@@ -96,7 +97,7 @@ def _check(ctx: CheckContext, grafana: GrafanaClient, spec: Spec, evidence: Evid
     return Status.PASS
 
 
-def _panels_via_prometheus(ctx: CheckContext, spec: Spec, evidence: Evidence) -> None:
+def _panels_via_prometheus(ctx: LabContext, spec: Spec, evidence: Evidence) -> None:
     # A range query over the dashboard's window, like the panel would run.
     end = datetime.now(UTC)
     empty: list[str] = []

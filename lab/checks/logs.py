@@ -17,21 +17,16 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
-from lab.checks.context import CheckContext, Evidence, run_check
+from lab.checks.context import Evidence, run_check
 from lab.checks.result import CheckFailed, CheckResult
+from lab.context import LabContext
 from lab.logsource import LogSource, LogSourceError
 from lab.polling import Timeout, poll_until
+from lab.spec.rag import CORRELATION_HEADER, LOG_LIFECYCLE
 
 NAME = "logs"
 TITLE = "A request can be traced through the logs by its correlation id"
 
-LIFECYCLE = (
-    "query_received",
-    "embedding_generated",
-    "vector_search_completed",
-    "llm_call_completed",
-    "response_returned",
-)
 LATENCY_HISTOGRAM = "rag_query_duration_seconds"
 ATTEMPTS = 3
 
@@ -47,11 +42,11 @@ class Trace:
 
     @property
     def complete(self) -> bool:
-        return _is_subsequence(LIFECYCLE, self.events)
+        return _is_subsequence(LOG_LIFECYCLE, self.events)
 
     @property
     def missing(self) -> list[str]:
-        return [event for event in LIFECYCLE if event not in self.events]
+        return [event for event in LOG_LIFECYCLE if event not in self.events]
 
 
 def _is_subsequence(wanted: tuple[str, ...], seen: list[str]) -> bool:
@@ -82,14 +77,14 @@ def trace_request(lines: list[str], correlation_id: str) -> Trace:
 
 
 def request_ids_newest_first(lines: list[str]) -> list[str]:
-    """Correlation ids of the requests whose `query_received` line is in `lines`."""
+    """Correlation ids of the requests whose first lifecycle line is in `lines`."""
     ids: list[str] = []
     for line in reversed(lines):
         try:
             record = json.loads(line)
         except ValueError:
             continue
-        if isinstance(record, dict) and record.get("event") == LIFECYCLE[0]:
+        if isinstance(record, dict) and record.get("event") == LOG_LIFECYCLE[0]:
             value = record.get("correlation_id")
             if isinstance(value, str) and value and value not in ids:
                 ids.append(value)
@@ -124,7 +119,7 @@ def exemplar_ids(openmetrics_text: str) -> set[str]:
     return ids
 
 
-def run(ctx: CheckContext, source: LogSource, *, send_query: bool = True) -> CheckResult:
+def run(ctx: LabContext, source: LogSource, *, send_query: bool = True) -> CheckResult:
     """With `send_query` false (logs piped in), the latest request in the logs is traced."""
     if send_query:
         return run_check(NAME, TITLE, lambda evidence: _check_fresh(ctx, source, evidence))
@@ -155,8 +150,7 @@ def _report_defects(trace: Trace, source: LogSource) -> None:
         raise CheckFailed(
             f"the lifecycle of {trace.correlation_id} in {source.description} is incomplete: "
             f"saw {trace.events or 'nothing'}, missing {trace.missing}",
-            fix="log each stage (query_received, embedding_generated, vector_search_completed, "
-            "llm_call_completed, response_returned) while the correlation id is bound",
+            fix=f"log each stage ({', '.join(LOG_LIFECYCLE)}) while the correlation id is bound",
             events=trace.events,
         )
 
@@ -166,8 +160,8 @@ def _check_existing(source: LogSource, evidence: Evidence) -> None:
     trace = latest_full_trace(lines)
     if trace is None:
         raise CheckFailed(
-            f"no `{LIFECYCLE[0]}` line with a correlation_id in {source.description}",
-            fix="send a query first, and log `query_received` with the correlation id bound",
+            f"no `{LOG_LIFECYCLE[0]}` line with a correlation_id in {source.description}",
+            fix=f"send a query first, and log `{LOG_LIFECYCLE[0]}` with the correlation id bound",
         )
     _report_defects(trace, source)
     evidence.add(
@@ -178,7 +172,7 @@ def _check_existing(source: LogSource, evidence: Evidence) -> None:
     )
 
 
-def _exemplars_of(ctx: CheckContext, replica: str) -> set[str]:
+def _exemplars_of(ctx: LabContext, replica: str) -> set[str]:
     """The exemplar ids on the latency histogram of the replica that served the query (a
     bucket's exemplar lives in that replica's process only); empty when it cannot be read."""
     if not replica:
@@ -187,7 +181,7 @@ def _exemplars_of(ctx: CheckContext, replica: str) -> set[str]:
     return exemplar_ids(text) if text is not None else set()
 
 
-def _check_fresh(ctx: CheckContext, source: LogSource, evidence: Evidence) -> None:
+def _check_fresh(ctx: LabContext, source: LogSource, evidence: Evidence) -> None:
     # The app fails about 1 % of queries on purpose (the baseline), and a bucket keeps
     # only its latest exemplar, which concurrent traffic may replace between the answer
     # and the read of /metrics: either is retried with a new id, three times at most.
@@ -216,9 +210,9 @@ def _check_fresh(ctx: CheckContext, source: LogSource, evidence: Evidence) -> No
         )
     if reply.correlation_id != correlation_id:
         raise CheckFailed(
-            f"the app answered with X-Correlation-ID {reply.correlation_id!r}, "
+            f"the app answered with {CORRELATION_HEADER} {reply.correlation_id!r}, "
             f"not the {correlation_id!r} it was sent",
-            fix="reuse a valid incoming X-Correlation-ID and echo it in the response header",
+            fix=f"reuse a valid incoming {CORRELATION_HEADER} and echo it in the response header",
         )
     served_by = f", served by replica {reply.served_by}" if reply.served_by else ""
     evidence.add(

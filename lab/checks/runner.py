@@ -8,12 +8,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lab.checks import alerts, baseline, dashboards, logs, scrape
-from lab.checks.context import CheckContext
 from lab.checks.result import CheckResult
-from lab.clients.alert_sink import AlertSinkClient
-from lab.clients.grafana import GrafanaClient
+from lab.context import LabContext
 from lab.logsource import DockerLogSource, LogSource
-from lab.settings import LabSettings, reveal
+from lab.settings import LabSettings
 
 CHECKS = (scrape.NAME, dashboards.NAME, alerts.NAME, logs.NAME, baseline.NAME)
 
@@ -33,8 +31,7 @@ def run_checks(settings: LabSettings, options: CheckOptions | None = None) -> li
     unknown = sorted(set(options.only) - set(CHECKS))
     if unknown:
         raise ValueError(f"unknown check(s) {unknown}; choose from {', '.join(CHECKS)}")
-    ctx = CheckContext.from_settings(settings)
-    timeout = settings.http_timeout_seconds
+    ctx = LabContext.from_settings(settings)
     results: list[CheckResult] = []
     for name in CHECKS:
         if name not in options.only:
@@ -42,13 +39,9 @@ def run_checks(settings: LabSettings, options: CheckOptions | None = None) -> li
         if name == scrape.NAME:
             results.append(scrape.run(ctx))
         elif name == dashboards.NAME:
-            grafana = GrafanaClient(
-                settings.grafana_url, token=reveal(settings.grafana_token), timeout=timeout
-            )
-            results.append(dashboards.run(ctx, grafana))
+            results.append(dashboards.run(ctx))
         elif name == alerts.NAME:
-            sink = AlertSinkClient(settings.alert_sink_url, timeout=timeout)
-            results.append(alerts.run(ctx, sink, send_test_alert=options.send_test_alert))
+            results.append(alerts.run(ctx, send_test_alert=options.send_test_alert))
         elif name == logs.NAME:
             source = options.log_source or DockerLogSource(settings.compose_project)
             results.append(logs.run(ctx, source, send_query=options.send_query))

@@ -1,47 +1,52 @@
 """Check 1: Prometheus scrapes the app, recently and often enough.
 
 Proves the chain end to end: the app's /metrics parses as Prometheus exposition and
-carries the rag_* families the dashboards and alerts use, Prometheus has every replica
-of the app as an UP target (it discovers them by DNS: one with `docker compose up -d`,
-three with `--scale app=3`), scraped each less than 30 s ago and at least every 30 s, and
-no replica has gone without a replacement (RagAppDown's own condition: a replica killed
-or stopped leaves discovery at once, so it is no longer a target to find DOWN).
+carries the rag_* families the key panels and the course's alerts query (derived from
+lab/spec), Prometheus has every replica of the app as an UP target (it discovers them by
+DNS: one with `docker compose up -d`, three with `--scale app=3`), scraped each recently
+and often enough (`max_scrape_age_seconds`, `max_scrape_interval_seconds` in
+LabSettings), and no replica has gone without a replacement (RagAppDown's own condition:
+a replica killed or stopped leaves discovery at once, so it is no longer a target to find
+DOWN).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from lab.checks.context import CheckContext, Evidence, run_check
+from lab.checks.context import Evidence, run_check
 from lab.checks.result import CheckFailed, CheckResult
+from lab.context import LabContext
 from lab.spec.model import duration_seconds
-from lab.spec.rag import RAG_APP_DOWN, REPLICA_MEMORY
+from lab.spec.rag import COURSE_ALERTS, RAG_APP_DOWN, REPLICA_MEMORY, SPEC
 
 NAME = "scrape"
 TITLE = "Prometheus scrapes the app"
 
-# The families the course's panels and alert rules query (names as the parser reports
-# them: counters without `_total`).
-REQUIRED_METRIC_FAMILIES = frozenset(
-    {
-        "rag_query_duration_seconds",
-        "rag_requests",
-        "rag_errors",
-        "rag_cache_hits",
-        "rag_cache_requests",
-        "rag_cost_usd",
-        "rag_rate_limit_headroom_percent",
-    }
+
+def _families(exprs: list[str]) -> frozenset[str]:
+    """The metric families `exprs` query, named as the parser reports them (counters
+    without `_total`, histograms without `_bucket`)."""
+    names = {name for expr in exprs for name in re.findall(r"\brag_[a-z0-9_]+\b", expr)}
+    return frozenset(re.sub(r"_(total|bucket|sum|count)$", "", name) for name in names)
+
+
+# The families the course's key panels and alert rules query.
+_KEY_PANELS = [p for p in SPEC.dashboard.panels if p.title in SPEC.dashboard.key_panels]
+REQUIRED_METRIC_FAMILIES = _families(
+    [query.expr for panel in _KEY_PANELS for query in panel.queries]
+    + [alert.expr for alert in COURSE_ALERTS]
 )
 
 
-def run(ctx: CheckContext) -> CheckResult:
+def run(ctx: LabContext) -> CheckResult:
     return run_check(NAME, TITLE, lambda evidence: _check(ctx, evidence))
 
 
-def _check(ctx: CheckContext, evidence: Evidence) -> None:
+def _check(ctx: LabContext, evidence: Evidence) -> None:
     settings = ctx.settings
     text = ctx.app.metrics_text()
     try:
@@ -125,7 +130,8 @@ def _check(ctx: CheckContext, evidence: Evidence) -> None:
         if target.scrape_interval and interval > settings.max_scrape_interval_seconds:
             raise CheckFailed(
                 f"target {target.scrape_url} is scraped every {target.scrape_interval}",
-                fix="set scrape_interval to 15s for the app's job in prometheus/prometheus.yml",
+                fix=f"set scrape_interval to {SPEC.scraping.app_scrape_interval} for the "
+                f"{settings.app_job!r} job in prometheus/prometheus.yml (`lab generate` does)",
                 scrape_interval_seconds=interval,
             )
         evidence.add(

@@ -1,4 +1,5 @@
-"""Thin typed HTTP clients for the services the lab checks: Prometheus, Alertmanager, Grafana.
+"""Thin typed HTTP clients for the lab's services: the app, Prometheus, Alertmanager, the
+alert sink and Grafana (`lab.context.LabContext` builds them all from the settings).
 
 They speak each service's documented HTTP API and return plain dataclasses, so a check
 reads as a statement about the service rather than about JSON shapes.

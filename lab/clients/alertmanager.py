@@ -32,7 +32,7 @@ class PostableAlert:
 
 
 class AlertmanagerClient(HttpClient):
-    """Talks to Alertmanager: readiness, status, sending and listing alerts."""
+    """Talks to Alertmanager: readiness and sending alerts."""
 
     service_name = "Alertmanager"
     compose_service = "alertmanager"
@@ -40,17 +40,9 @@ class AlertmanagerClient(HttpClient):
     def ready(self) -> bool:
         return self.is_ready("/-/ready")
 
-    def status(self) -> dict[str, object]:
-        body = self._json("GET", "/api/v2/status")
-        return dict(body)
-
     def post_alerts(self, alerts: list[PostableAlert]) -> None:
         response = self._request("POST", "/api/v2/alerts", json=[a.to_json() for a in alerts])
         if response.status_code != 200:
             raise ServiceError(
                 f"Alertmanager refused the alerts ({response.status_code}): {response.text[:300]}"
             )
-
-    def alerts(self, *, active: bool = True) -> list[dict[str, object]]:
-        body = self._json("GET", "/api/v2/alerts", params={"active": str(active).lower()})
-        return list(body)

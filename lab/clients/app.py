@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lab.clients.base import HttpClient, ServiceError
+from lab.spec.rag import CORRELATION_HEADER, SERVED_BY_HEADER
 
-SERVED_BY_HEADER = "X-Served-By"
 OPENMETRICS = "application/openmetrics-text; version=1.0.0"
 
 
@@ -66,7 +66,7 @@ class AppClient(HttpClient):
             "POST",
             "/query",
             json={"question": question, "top_k": top_k},
-            headers={"X-Correlation-ID": correlation_id},
+            headers={CORRELATION_HEADER: correlation_id},
         )
         try:
             body = response.json()
@@ -74,7 +74,7 @@ class AppClient(HttpClient):
             body = {"raw": response.text[:300]}
         return QueryReply(
             status_code=response.status_code,
-            correlation_id=response.headers.get("X-Correlation-ID", ""),
+            correlation_id=response.headers.get(CORRELATION_HEADER, ""),
             body=body,
             served_by=response.headers.get(SERVED_BY_HEADER, ""),
         )
@@ -104,7 +104,3 @@ class AppClient(HttpClient):
     def set_resilience(self, **fields: Any) -> dict[str, Any]:
         """Change the fields given (e.g. `enabled=True`); returns the new configuration."""
         return self._admin("PUT", "/admin/resilience", json=fields)
-
-    def reset_resilience(self) -> dict[str, Any]:
-        """Back to the app's settings (RAG_RESILIENCE*); returns the configuration."""
-        return self._admin("DELETE", "/admin/resilience")

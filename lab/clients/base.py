@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+
+#: Connections a client keeps open at once: requests' own default.
+DEFAULT_POOL_SIZE = 10
 
 
 class ServiceError(RuntimeError):
@@ -30,11 +34,14 @@ class HttpClient:
     compose_service = "app"
 
     def __init__(
-        self, base_url: str, *, timeout: float = 5.0, session: requests.Session | None = None
+        self, base_url: str, *, timeout: float = 5.0, pool_size: int = DEFAULT_POOL_SIZE
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
-        self._session = session or requests.Session()
+        self._session = requests.Session()
+        adapter = HTTPAdapter(pool_maxsize=pool_size)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = f"{self.base_url}{path}"

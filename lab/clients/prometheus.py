@@ -173,6 +173,3 @@ class PrometheusClient(HttpClient):
         """URLs of the Alertmanagers Prometheus currently sends alerts to."""
         data = self._data("/api/v1/alertmanagers")
         return [am["url"] for am in data.get("activeAlertmanagers", [])]
-
-    def config_yaml(self) -> str:
-        return str(self._data("/api/v1/status/config")["yaml"])

@@ -28,6 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from lab.baseline import COUNTERS, Baseline, CounterSamples, from_increases, increases
 from lab.clients.app import QueryReply
+from lab.spec.rag import CORRELATION_HEADER
 
 ADMIN_TOKEN = "in-process-experiment"
 
@@ -85,7 +86,7 @@ class InProcessApp:
         response = self._client.post(
             "/query",
             json={"question": question, "top_k": 4},
-            headers={"X-Correlation-ID": correlation_id},
+            headers={CORRELATION_HEADER: correlation_id},
         )
         return QueryReply(response.status_code, correlation_id, response.json())
 
@@ -110,9 +111,6 @@ class InProcessApp:
 
     def set_resilience(self, **fields: Any) -> dict[str, Any]:
         return self._call("PUT", "/admin/resilience", fields)
-
-    def reset_resilience(self) -> dict[str, Any]:
-        return self._call("DELETE", "/admin/resilience")
 
     # --- ServerSide ----------------------------------------------------------------------
     def counters(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

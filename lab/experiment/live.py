@@ -12,17 +12,14 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import requests
-from requests.adapters import HTTPAdapter
-
 from lab.baseline import Baseline, from_increases, increases, prometheus_samples
 from lab.clients import PrometheusClient
-from lab.clients.app import AppClient
+from lab.context import LabContext
 from lab.experiment.profiles import Profile, Scale
 from lab.experiment.report import Comparison
 from lab.experiment.runner import run_experiment
 from lab.polling import poll_until
-from lab.settings import LabSettings, reveal
+from lab.settings import LabSettings
 
 #: How far before an arm to look for the scrape preceding it (several scrape intervals).
 LOOKBACK = timedelta(minutes=2)
@@ -88,23 +85,21 @@ def run_on_lab(
     request_timeout: float = 30.0,
     progress: Callable[[str], None] = print,
 ) -> Comparison:
-    """Run the experiment against the lab `settings` point at (`lab experiment`, notebook)."""
-    session = requests.Session()
-    # One pooled connection per concurrent request, so none is opened and dropped per call.
-    session.mount("http://", HTTPAdapter(pool_maxsize=concurrency))
-    app = AppClient(
-        settings.app_url,
-        admin_token=reveal(settings.admin_token),
-        timeout=request_timeout,
-        session=session,
+    """Run the experiment against the lab `settings` point at (`lab experiment`, notebook).
+
+    A query that takes longer than `request_timeout` counts as an error; one pooled
+    connection per concurrent request, so none is opened and dropped per call."""
+    lab = LabContext.from_settings(
+        settings.model_copy(update={"http_timeout_seconds": request_timeout}),
+        pool_size=concurrency,
     )
     run = run_experiment(
-        app,
+        lab.app,
         profile,
         scale,
         clock=SystemClock(),
         seed=seed,
-        server=PrometheusSide(PrometheusClient(settings.prometheus_url)),
+        server=PrometheusSide(lab.prometheus),
         concurrency=concurrency,
         progress=progress,
     )

@@ -419,10 +419,6 @@ def write_chart(comparison: Comparison, path: Path) -> None:
     plt.close(figure)
 
 
-def _share(figures: ClientFigures, level: str) -> str:
-    return f"{figures.share_percent(level):.1f} %"
-
-
 def _interval(figures: ClientFigures) -> str:
     return f"{figures.error_rate_low_percent:.3f}-{figures.error_rate_high_percent:.3f} %"
 

@@ -57,8 +57,6 @@ class Target(Protocol):
 
     def set_resilience(self, **fields: Any) -> dict[str, Any]: ...
 
-    def reset_resilience(self) -> dict[str, Any]: ...
-
 
 class ServerSide(Protocol):
     """The app's own counters over an arm: `begin_arm` returns the call that ends it."""

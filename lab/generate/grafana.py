@@ -42,7 +42,7 @@ def datasource(spec: Spec) -> dict[str, Any]:
                 "url": spec.datasource_url,
                 "isDefault": True,
                 "editable": False,
-                "jsonData": {"httpMethod": "POST", "timeInterval": "15s"},
+                "jsonData": {"httpMethod": "POST", "timeInterval": spec.scraping.scrape_interval},
             }
         ],
     }

@@ -458,6 +458,28 @@ RECORDING = RuleGroup(
     ),
 )
 
+#: The three alerts the course asks for (check 3 requires them loaded): latency, error
+#: rate and rate-limit headroom.
+COURSE_ALERTS = (HIGH_P95_LATENCY, HIGH_ERROR_RATE, LOW_RATE_LIMIT_HEADROOM)
+
+#: The header that carries a request's correlation id, both ways: check 4 sends one and
+#: follows it through the logs (tests/unit/lab/spec/test_app_contract.py ties it to the app).
+CORRELATION_HEADER = "X-Correlation-ID"
+
+#: The response header naming the replica that served a request (its host name): check 4
+#: reads that replica's logs and exemplars (test_app_contract.py ties it to the app).
+SERVED_BY_HEADER = "X-Served-By"
+
+#: The log events of one answered query, in order: check 4 follows a request through them
+#: (the app logs them; tests/unit/lab/spec/test_app_contract.py ties the two).
+LOG_LIFECYCLE = (
+    "query_received",
+    "embedding_generated",
+    "vector_search_completed",
+    "llm_call_completed",
+    "response_returned",
+)
+
 ALERTS = RuleGroup(
     name="rag-alerts",
     file="rag_alerts.yml",

@@ -25,6 +25,7 @@ import structlog
 
 from sample_rag_app.loadgen.questions import QuestionSource
 from sample_rag_app.loadgen.settings import LoadgenSettings
+from sample_rag_app.transport.middleware import CORRELATION_HEADER
 
 logger = structlog.get_logger("sample_rag_app.loadgen")
 
@@ -152,7 +153,7 @@ class LoadGenerator:
             response = self._session().post(
                 f"{base}/query",
                 json={"question": question, "top_k": self.settings.top_k},
-                headers={"X-Correlation-ID": correlation_id, **headers},
+                headers={CORRELATION_HEADER: correlation_id, **headers},
                 timeout=self.settings.request_timeout_seconds,
             )
             outcome = "ok" if response.status_code == 200 else f"http_{response.status_code}"

@@ -8,9 +8,6 @@ series and every label value comes from a small fixed set.
 
 from __future__ import annotations
 
-# No `*_created` series: the package __init__ sets PROMETHEUS_DISABLE_CREATED_SERIES
-# before prometheus_client is imported; disable_created_metrics() below covers an earlier
-# import of the client by someone else.
 import platform
 from collections.abc import Callable
 from typing import Final, Literal, get_args
@@ -27,6 +24,9 @@ from sample_rag_app.pipeline.errors import ANSWER_LEVELS, ERROR_TYPES, AnswerLev
 from sample_rag_app.pipeline.resilience.config import MECHANISMS, Mechanism
 from sample_rag_app.pipeline.resilience.ports import BreakerState, Dependency
 
+# No `*_created` series (the one place they are switched off): every exposition carries
+# only the series the lab's rules and dashboards are generated from. Every metric of the
+# app is created after this, in RagMetrics.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
 QUERY_DURATION_BUCKETS: Final = (
@@ -39,7 +39,6 @@ STAGE_DURATION_BUCKETS: Final = (
 
 PipelineStage = Literal["embedding", "vector_search", "llm"]
 STAGES: Final[tuple[PipelineStage, ...]] = ("embedding", "vector_search", "llm")
-TOKEN_KINDS: Final = ("prompt", "completion")
 
 InvalidReason = Literal[
     "malformed_json",

@@ -27,13 +27,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sample_rag_app.clock import Clock, SystemClock
 from sample_rag_app.pipeline.ports import NullTelemetry, PipelineTelemetry
 from sample_rag_app.telemetry.metrics import InvalidReason, RagMetrics
+from sample_rag_app.transport.asgi import BodyTooLarge, read_body, replay
 
 CORRELATION_HEADER = "X-Correlation-ID"
 SERVED_BY_HEADER = "X-Served-By"
 #: The route whose unexpected failures count as failed queries.
 QUERY_PATH = "/query"
 _CORRELATION_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
-_HEADER_NAMES = (b"x-correlation-id", b"x-request-id")
+_HEADER_NAMES = (CORRELATION_HEADER.lower().encode("ascii"), b"x-request-id")
 # Probes and scrapes are logged at debug level: at info they would drown the queries.
 _QUIET_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
 
@@ -50,10 +51,6 @@ def resolve_correlation_id(headers: list[tuple[bytes, bytes]]) -> tuple[str, boo
     if supplied is not None and _CORRELATION_ID.fullmatch(supplied):
         return supplied.decode("ascii"), False
     return uuid.uuid4().hex, supplied is not None
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 def _json_error(
@@ -120,7 +117,7 @@ class RequestContextMiddleware:
         tokens = structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
         status = 500
         started = False
-        correlation_header = (b"x-correlation-id", correlation_id.encode("ascii"))
+        correlation_header = (_HEADER_NAMES[0], correlation_id.encode("ascii"))
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, started
@@ -158,11 +155,11 @@ class RequestContextMiddleware:
                 await self._reject_too_large(correlation_id, send_with_id)
             else:
                 try:
-                    body = await self._read_limited(receive)
-                except _BodyTooLarge:
+                    body = await read_body(receive, self.max_body_bytes)
+                except BodyTooLarge:
                     await self._reject_too_large(correlation_id, send_with_id)
                 else:
-                    await self.app(scope, _replay(body, receive), send_with_id)
+                    await self.app(scope, replay(body, receive), send_with_id)
         except Exception:
             await self._fail(scope, start, correlation_id, started, send_with_id)
         finally:
@@ -199,22 +196,6 @@ class RequestContextMiddleware:
             for message in _json_error(500, "internal", "internal server error", correlation_id):
                 await send(message)
 
-    async def _read_limited(self, receive: Receive) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise _BodyTooLarge
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks)
-
     async def _reject(
         self, send: Send, correlation_id: str, status: int, reason: InvalidReason, message: str
     ) -> None:
@@ -243,16 +224,3 @@ def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
             except ValueError:
                 return None
     return None
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()  # http.disconnect
-
-    return replay

@@ -1,23 +1,37 @@
-"""One real compose stack per test session, under its own project name and host ports.
+"""Real compose stacks for the integration tests, each under its own project name and ports.
 
-testcontainers' `DockerCompose` runs `docker compose up --wait`, which waits on the
-compose healthchecks (testcontainers' own wait strategies do not work for compose).
-Grafana joins the stack only where its image exists or can be pulled; elsewhere the
-tests that need it skip and say why. LAB_TEST_GRAFANA=off leaves it out; =on (the GitHub
+- `stack`: the one shared stack of a test run, for the tests that leave it as they found it.
+  Under pytest-xdist (`make test-integration`) every test that uses it is put in one
+  `xdist_group`, so one worker starts it and runs those tests in sequence.
+- `start_stack(scale=..., env=...)`: a private stack as a context manager; `own_stack` is one
+  per test, its arguments from `@pytest.mark.stack(scale={...}, env={...})`. Tests marked
+  `disruptive` (they break the stack on purpose) must use one of these, never `stack`: each
+  then runs on a worker of its own, at the same time as everything else.
+
+Both are `docker compose up --wait` through testcontainers' `DockerCompose`, which waits on
+the compose healthchecks (testcontainers' own wait strategies do not work for compose).
+The app image is built once per test run, not once per stack, even across xdist workers.
+Grafana joins each stack only where its image exists or can be pulled; elsewhere the tests
+that need it skip and say why. LAB_TEST_GRAFANA=off leaves it out; =on (the GitHub
 workflow) makes a missing Grafana an error instead of a skip.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import subprocess
+import tempfile
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
+from filelock import FileLock
 from testcontainers.compose import DockerCompose
 
 from lab.clients import AlertmanagerClient, PrometheusClient
@@ -33,32 +47,74 @@ PORT_VARIABLES = {
     "alert-sink": "ALERT_SINK_PORT",
     "grafana": "GRAFANA_PORT",
 }
+#: The xdist group of every test on the shared `stack`: one worker starts it and runs them.
+SHARED_STACK_GROUP = "shared-stack"
+#: Free host ports are picked before `docker compose up` binds them: another stack starting
+#: at the same moment may take one first. Compose then fails with one of these; try again.
+_PORT_TAKEN = ("port is already allocated", "address already in use")
+_NO_SCALE: Mapping[str, int] = MappingProxyType({})
+_NO_ENV: Mapping[str, str] = MappingProxyType({})
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark everything here `integration`, and run the `disruptive` tests last: they break
-    the shared stack on purpose (a stopped app, an injected fault) and leave its error
-    rate raised for minutes, which the other tests would misread."""
+    """Mark everything here `integration`, and group the tests on the shared stack.
+
+    Runs before xdist's own hook, which reads the groups (`--dist loadgroup`).
+    """
+    here = Path(__file__).parent
     for item in items:
-        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
-            item.add_marker(pytest.mark.integration)
-    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)
+        if not Path(str(item.fspath)).is_relative_to(here):
+            continue
+        item.add_marker(pytest.mark.integration)
+        if "stack" not in getattr(item, "fixturenames", ()):
+            continue
+        if item.get_closest_marker("disruptive"):
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked disruptive but uses the shared `stack`: "
+                "give it a stack of its own (`own_stack`, or `start_stack()`)"
+            )
+        item.add_marker(pytest.mark.xdist_group(SHARED_STACK_GROUP))
+
+
+@dataclass
+class LabCompose(DockerCompose):
+    """testcontainers' `DockerCompose` with an environment of its own and `--scale`.
+
+    Its commands get `environment` on top of os.environ instead of reading the variables
+    from os.environ alone: several stacks, each with its own project name and ports, can
+    be alive in one process (the shared stack and a test's own).
+    """
+
+    environment: Mapping[str, str] = field(default_factory=dict)
+    scale: Mapping[str, int] = field(default_factory=dict)
+
+    def start(self) -> None:
+        scale = [f"--scale={service}={n}" for service, n in self.scale.items()]
+        up = [*self.compose_command_property, "up", "--wait", *scale, *(self.services or [])]
+        self._run_command(up)
+
+    def _run_command(
+        self, cmd: list[str], context: str | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            cmd,
+            cwd=context or self.context,
+            env={**os.environ, **self.environment},
+            capture_output=True,
+            check=True,
+        )
 
 
 @dataclass(frozen=True)
 class Stack:
     """The running lab as the tests see it: service URLs and the compose handle."""
 
-    compose: DockerCompose
+    compose: LabCompose
     project: str
     urls: dict[str, str]
     grafana_skip_reason: str | None
     admin_token: str
-    lab_image_build: subprocess.Popen[bytes]
-
-    def require_lab_image(self) -> None:
-        """Wait for the `lab` tools image, built in the background since the stack came up."""
-        assert self.lab_image_build.wait(timeout=600) == 0, "building the lab image failed"
 
     @property
     def settings(self) -> LabSettings:
@@ -102,6 +158,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@functools.cache
 def grafana_unavailable_reason() -> str | None:
     """None when a Grafana image is present or can be pulled, else why Grafana is left out."""
     grafana_image = image("GRAFANA_IMAGE")
@@ -123,51 +180,100 @@ def grafana_unavailable_reason() -> str | None:
     )
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
-    """Bring up the lab once for the whole session and tear it down, volumes included."""
-    project = f"rag-lab-test-{uuid.uuid4().hex[:8]}"
+def build_once(service: str, *, profile: str | None = None) -> None:
+    """`docker compose build SERVICE` once per test run, however many stacks start.
+
+    xdist workers are separate processes: the first to take the lock builds, the others
+    wait and find it done (without xdist there is one process, and the lock costs nothing).
+    Parallel builds of one image tag would each redo every step that is not cached.
+    """
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"pid-{os.getpid()}")
+    done = Path(tempfile.gettempdir()) / f"rag-lab-tests-{run}-{service}.built"
+    with FileLock(done.with_suffix(".lock"), timeout=900):
+        if done.exists():
+            return
+        profiles = ["--profile", profile] if profile else []
+        build = subprocess.run(
+            ["docker", "compose", *profiles, "build", "--quiet", service],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert build.returncode == 0, f"building the {service} image failed:\n{build.stderr}"
+        done.touch()
+
+
+@contextmanager
+def start_stack(
+    *,
+    scale: Mapping[str, int] = _NO_SCALE,
+    env: Mapping[str, str] = _NO_ENV,
+) -> Iterator[Stack]:
+    """Bring up a private lab (same services as `stack`, own project name and host ports),
+    yield it, and tear it down with its volumes.
+
+    `scale` as `docker compose up --scale SERVICE=N`; `env` are extra variables for compose.
+    """
     grafana_skip_reason = grafana_unavailable_reason()
     if grafana_skip_reason and os.environ.get("LAB_TEST_GRAFANA") == "on":
         pytest.fail(f"LAB_TEST_GRAFANA=on, but {grafana_skip_reason}", pytrace=False)
     services = CORE_SERVICES + ([] if grafana_skip_reason else ["grafana"])
-    ports = {service: _free_port() for service in services if service in PORT_VARIABLES}
-    admin_token = uuid.uuid4().hex
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("COMPOSE_PROJECT_NAME", project)
-        env.setenv("RAG_ADMIN_TOKEN", admin_token)
-        for service, port in ports.items():
-            env.setenv(PORT_VARIABLES[service], str(port))
-        compose = DockerCompose(ROOT, build=True, wait=True, services=services, quiet_build=True)
-        try:
-            compose.start()
-        except subprocess.CalledProcessError:
-            print(
-                subprocess.run(
-                    ["docker", "compose", "logs", "--no-color", "--tail", "80"],
-                    cwd=ROOT,
-                    capture_output=True,
-                    text=True,
-                ).stdout
-            )
-            compose.stop()
-            raise
-        # The one-off `lab` service has an image of its own (the Dockerfile's lab target):
-        # built while the first tests run, not when the test that needs it starts.
-        lab_image_build = subprocess.Popen(
-            ["docker", "compose", "--profile", "tools", "build", "--quiet", "lab"],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
+    build_once("app")
+    attempts = 3
+    for attempt in range(1, attempts + 1):
+        project = f"rag-lab-test-{uuid.uuid4().hex[:8]}"
+        ports = {service: _free_port() for service in services if service in PORT_VARIABLES}
+        admin_token = uuid.uuid4().hex
+        compose = LabCompose(
+            ROOT,
+            services=services,
+            environment={
+                "COMPOSE_PROJECT_NAME": project,
+                "RAG_ADMIN_TOKEN": admin_token,
+                **{PORT_VARIABLES[service]: str(port) for service, port in ports.items()},
+                **env,
+            },
+            scale=scale,
         )
         try:
-            yield Stack(
-                compose=compose,
-                project=project,
-                urls={s: f"http://127.0.0.1:{p}" for s, p in ports.items()},
-                grafana_skip_reason=grafana_skip_reason,
-                admin_token=admin_token,
-                lab_image_build=lab_image_build,
-            )
-        finally:
-            lab_image_build.wait()
+            compose.start()
+            break
+        except subprocess.CalledProcessError as exc:
+            error = exc.stderr.decode(errors="replace")
+            port_taken = any(message in error for message in _PORT_TAKEN)
+            if not port_taken:
+                print(error, compose.get_logs()[0][-8000:], sep="\n")
             compose.stop()
+            if not port_taken or attempt == attempts:
+                raise
+    try:
+        yield Stack(
+            compose=compose,
+            project=project,
+            urls={s: f"http://127.0.0.1:{p}" for s, p in ports.items()},
+            grafana_skip_reason=grafana_skip_reason,
+            admin_token=admin_token,
+        )
+    finally:
+        compose.stop()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    """The shared lab, once per test run (per xdist worker, and only one runs its tests)."""
+    with start_stack() as shared:
+        yield shared
+
+
+@pytest.fixture
+def own_stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """A lab of this test's own, with the arguments of its `@pytest.mark.stack(...)`."""
+    marker = request.node.get_closest_marker("stack")
+    with start_stack(**(marker.kwargs if marker else {})) as private:
+        yield private
+
+
+@pytest.fixture(scope="session")
+def lab_image() -> None:
+    """The one-off `lab` service's image (the Dockerfile's lab target), built once a run."""
+    build_once("lab", profile="tools")

@@ -16,13 +16,11 @@ import yaml
 from testcontainers.core.container import DockerContainer
 
 from lab.checks import alerts, dashboards, logs, scrape
-from lab.checks.context import CheckContext
 from lab.checks.result import CheckResult, Status
 from lab.checks.runner import CheckOptions, run_checks
 from lab.clients import PrometheusClient
-from lab.clients.alert_sink import AlertSinkClient
 from lab.clients.app import AppClient
-from lab.clients.grafana import GrafanaClient
+from lab.context import LabContext
 from lab.logsource import DockerLogSource, FileLogSource
 from lab.polling import poll_until
 from lab.report import render_text
@@ -68,10 +66,9 @@ def test_dashboards_check_without_grafana_checks_panels_against_prometheus(stack
     settings = stack.settings.model_copy(
         update={"grafana_url": "http://127.0.0.1:9", "check_grafana": False}
     )
-    ctx = CheckContext.from_settings(settings)
-    grafana = GrafanaClient(settings.grafana_url, timeout=1)
+    ctx = LabContext.from_settings(settings)
     result = poll_until(
-        lambda: (r := dashboards.run(ctx, grafana)).status is Status.SKIP and r,
+        lambda: (r := dashboards.run(ctx)).status is Status.SKIP and r,
         timeout=180,
         interval=2,
         describe="panel queries return data",
@@ -82,11 +79,13 @@ def test_dashboards_check_without_grafana_checks_panels_against_prometheus(stack
 def test_dashboards_check_fails_when_grafana_is_expected_but_down(stack: Stack) -> None:
     """A Grafana that should run but does not answer fails check 2 with how to start it."""
     settings = stack.settings.model_copy(
-        update={"grafana_url": "http://127.0.0.1:9", "check_grafana": True}
+        update={
+            "grafana_url": "http://127.0.0.1:9",
+            "check_grafana": True,
+            "http_timeout_seconds": 1,
+        }
     )
-    result = dashboards.run(
-        CheckContext.from_settings(settings), GrafanaClient(settings.grafana_url, timeout=1)
-    )
+    result = dashboards.run(LabContext.from_settings(settings))
     assert result.status is Status.FAIL
     assert "docker compose up -d grafana" in (result.fix or "")
 
@@ -94,10 +93,9 @@ def test_dashboards_check_fails_when_grafana_is_expected_but_down(stack: Stack) 
 def test_dashboards_check_passes_through_grafana(stack: Stack) -> None:
     """Grafana is healthy, its datasource OK, and every panel returns data through it."""
     grafana_url = stack.require_grafana()
-    ctx = CheckContext.from_settings(stack.settings)
-    grafana = GrafanaClient(grafana_url)
+    ctx = LabContext.from_settings(stack.settings.model_copy(update={"grafana_url": grafana_url}))
     result = poll_until(
-        lambda: (r := dashboards.run(ctx, grafana)).status is Status.PASS and r,
+        lambda: (r := dashboards.run(ctx)).status is Status.PASS and r,
         timeout=180,
         interval=2,
         describe="the dashboards check to pass through Grafana",
@@ -120,7 +118,7 @@ def test_logs_check_fails_when_lines_lack_the_correlation_id(stack: Stack, tmp_p
         stripped.append(json.dumps(record))
     log_file = tmp_path / "app.log"
     log_file.write_text("\n".join(stripped))
-    ctx = CheckContext.from_settings(stack.settings)
+    ctx = LabContext.from_settings(stack.settings)
     result = logs.run(ctx, FileLogSource(log_file), send_query=False)
     assert result.status is Status.FAIL
     assert "correlation_id" in (result.fix or "") or "query_received" in (result.fix or "")
@@ -157,41 +155,35 @@ def test_alerts_check_fails_when_a_required_rule_is_missing(
     settings = stack.settings.model_copy(
         update={"prometheus_url": prometheus_without_error_rate_rule}
     )
-    result = alerts.run(
-        CheckContext.from_settings(settings),
-        AlertSinkClient(settings.alert_sink_url),
-        send_test_alert=False,
-    )
+    result = alerts.run(LabContext.from_settings(settings), send_test_alert=False)
     assert result.status is Status.FAIL
     assert "HighErrorRate" in result.evidence[-1]
     assert "lab generate" in (result.fix or "")
 
 
 @pytest.fixture
-def stopped_app(stack: Stack) -> Iterator[None]:
+def stopped_app(own_stack: Stack) -> Iterator[Stack]:
     """Stop the app container, and start it again (and wait until ready) afterwards."""
     client = docker.from_env()
     (container,) = client.containers.list(
         filters={
             "label": [
-                f"com.docker.compose.project={stack.project}",
+                f"com.docker.compose.project={own_stack.project}",
                 "com.docker.compose.service=app",
             ]
         }
     )
     container.stop(timeout=5)
     try:
-        yield
+        yield own_stack
     finally:
         container.start()
-        poll_until(AppClient(stack.app_url).ready, timeout=90, describe="app ready again")
+        poll_until(AppClient(own_stack.app_url).ready, timeout=90, describe="app ready again")
 
 
 @pytest.mark.disruptive
-def test_scrape_check_fails_with_how_to_start_a_stopped_app(
-    stack: Stack, stopped_app: None
-) -> None:
+def test_scrape_check_fails_with_how_to_start_a_stopped_app(stopped_app: Stack) -> None:
     """With the app stopped, check 1 fails and says how to start it, never a silent pass."""
-    result = scrape.run(CheckContext.from_settings(stack.settings))
+    result = scrape.run(LabContext.from_settings(stopped_app.settings))
     assert result.status is Status.FAIL
     assert "docker compose up -d app" in (result.fix or "")

@@ -118,12 +118,12 @@ def test_lab_baseline_then_compare(stack: Stack, tmp_path: Path) -> None:
 
 
 @pytest.mark.disruptive
-def test_low_headroom_drill_fires_notifies_and_resolves(stack: Stack) -> None:
+def test_low_headroom_drill_fires_notifies_and_resolves(own_stack: Stack) -> None:
     """`lab drill low-headroom` drives the real LowRateLimitHeadroom rule through firing,
     notification and resolution."""
     code, output = lab(
-        "drill", "low-headroom", *endpoint_flags(stack),
-        "--admin-token", stack.admin_token, "--timeout", "300",
+        "drill", "low-headroom", *endpoint_flags(own_stack),
+        "--admin-token", own_stack.admin_token, "--timeout", "300",
     )  # fmt: skip
     assert code == ExitCode.OK, output
     assert "LowRateLimitHeadroom firing in Prometheus" in output

@@ -16,18 +16,18 @@ from tests.integration.test_cli import endpoint_flags, lab
 
 @pytest.mark.disruptive
 def test_short_harsh_experiment_compares_both_arms_and_restores_the_app(
-    stack: Stack, tmp_path: Path
+    own_stack: Stack, tmp_path: Path
 ) -> None:
     """The harsh profile's outage fails the off arm's misses; with resilience on the
     secondary model answers them. The verdict is met, the figures come from the client
     and from Prometheus, and the app's resilience settings and faults are put back."""
-    app = AppClient(stack.app_url, admin_token=stack.admin_token)
+    app = AppClient(own_stack.app_url, admin_token=own_stack.admin_token)
     resilience_before = app.resilience()
     faults_before = restorable_faults(app.faults())
 
     code, output = lab(
         "experiment", "--short", "--profile", "harsh", "--out", str(tmp_path),
-        "--admin-token", stack.admin_token, *endpoint_flags(stack),
+        "--admin-token", own_stack.admin_token, *endpoint_flags(own_stack),
     )  # fmt: skip
 
     assert code == ExitCode.OK, output

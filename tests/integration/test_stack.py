@@ -100,10 +100,9 @@ def test_app_serves_valid_prometheus_exposition(stack: Stack) -> None:
     assert expected <= families, sorted(expected - families)
 
 
-def test_lab_check_runs_as_a_one_off_compose_service(stack: Stack) -> None:
+def test_lab_check_runs_as_a_one_off_compose_service(stack: Stack, lab_image: None) -> None:
     """`docker compose logs app | docker compose run -T --rm lab check --logs-stdin` proves
     scrape and logs from inside the compose network, without a Docker socket."""
-    stack.require_lab_image()
     env = {**os.environ, "COMPOSE_PROJECT_NAME": stack.project}
     logs = subprocess.run(
         ["docker", "compose", "logs", "--no-log-prefix", "--since", "5m", "app"],

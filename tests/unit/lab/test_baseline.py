@@ -11,9 +11,9 @@ import responses
 from lab import baseline as model
 from lab.baseline import CounterSamples, bucket_quantile, increases
 from lab.checks import baseline as check
-from lab.checks.context import CheckContext
 from lab.checks.result import Status
 from lab.clients import PrometheusClient
+from lab.context import LabContext
 from lab.settings import LabSettings
 
 BASE = "http://prometheus.test:9090"
@@ -132,7 +132,7 @@ def test_check_5_passes_a_young_lab_marked_provisional_with_what_a_claim_needs()
     """Seconds after `up` check 5 passes, but says the baseline is provisional, its span,
     and how many requests a < 0.1 % claim would take."""
     responses.get(f"{BASE}/api/v1/query", json=two_minutes_of_traffic(30, 2))
-    result = check.run(CheckContext.from_settings(LabSettings(prometheus_url=BASE)))
+    result = check.run(LabContext.from_settings(LabSettings(prometheus_url=BASE)))
     assert result.status is Status.PASS
     assert result.data["provisional"] is True
     text = "\n".join(result.evidence)
@@ -187,3 +187,17 @@ def test_a_rate_wholly_above_the_band_means_something_with_few_requests() -> Non
     assert not model.too_few_requests(127, 559)
     assert model.too_few_requests(1, 200)  # 0.5 %: interval 0.01-2.8 %, wider than the band
     assert not model.too_few_requests(6, 1000)
+
+
+def test_every_counter_the_baseline_reads_is_one_the_spec_queries() -> None:
+    """Renaming a metric in the spec's rules and panels breaks this, not the baseline silently."""
+    import re
+
+    from lab.spec import SPEC
+
+    exprs = [alert.expr for alert in SPEC.alerts]
+    exprs += [rule.expr for group in SPEC.rule_groups for rule in group.recording]
+    exprs += [query.expr for panel in SPEC.dashboard.panels for query in panel.queries]
+    queried = {name for expr in exprs for name in re.findall(r"\brag_[a-z0-9_]+\b", expr)}
+    assert set(model.COUNTERS) <= queried, set(model.COUNTERS) - queried
+    assert (SPEC.slo.errors_metric, SPEC.slo.total_metric) == (model.ERRORS, model.REQUESTS)

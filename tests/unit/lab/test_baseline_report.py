@@ -90,3 +90,15 @@ def test_comparison_chart_is_a_png(tmp_path: Path) -> None:
         [baseline(1800, 12), baseline(3000, 0)], ["before", "after"], path, title="t"
     )
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_chart_draws_the_dashboards_own_queries() -> None:
+    """Each row of the baseline chart is a panel of the spec's dashboard, queried as Grafana
+    queries it, so the chart and the dashboard cannot drift apart."""
+    from lab.baseline_report import CHART_PANELS, panel_expr
+    from lab.spec import SPEC
+
+    by_title = {panel.title: panel.queries[0].expr for panel in SPEC.dashboard.panels}
+    for title, _label, _reference in CHART_PANELS:
+        assert panel_expr(title) == by_title[title]
+    assert {title for title, _, _ in CHART_PANELS} <= set(SPEC.dashboard.key_panels)

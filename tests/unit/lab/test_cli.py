@@ -1,48 +1,13 @@
-"""The `lab` command line, run in-process."""
+"""The `lab` command line, run in-process: parsing, dispatch and exit codes."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 
-from lab import cli
 from lab.cli import run
 from lab.exit_codes import ExitCode
-
-
-def test_generate_writes_every_file_into_an_empty_root(tmp_path: Path) -> None:
-    """`lab generate --root` creates the rules, tests, Alertmanager and Grafana files."""
-    out = io.StringIO()
-    assert run(["generate", "--root", str(tmp_path)], out) is ExitCode.OK
-    assert (tmp_path / "prometheus/rules/rag_alerts.yml").is_file()
-    assert (tmp_path / "prometheus/tests/high_p95_latency.yml").is_file()
-    assert (tmp_path / "alertmanager/alertmanager.yml").is_file()
-    assert (tmp_path / "grafana/dashboards/rag-overview.json").is_file()
-    assert "wrote prometheus/rules/rag_alerts.yml" in out.getvalue()
-    again = io.StringIO()
-    assert run(["generate", "--root", str(tmp_path)], again) is ExitCode.OK
-    assert "0 changed" in again.getvalue()
-
-
-def test_generate_check_on_an_empty_root_fails(tmp_path: Path) -> None:
-    """--check writes nothing and fails when the files are missing."""
-    out = io.StringIO()
-    assert run(["generate", "--check", "--root", str(tmp_path)], out) is ExitCode.FAILED
-    assert "missing" in out.getvalue()
-    assert not (tmp_path / "prometheus").exists()
-
-
-def test_with_slack_writes_the_local_variant(tmp_path: Path) -> None:
-    """--with-slack also writes the git-ignored alertmanager/local/alertmanager.yml."""
-    out = io.StringIO()
-    assert run(["generate", "--with-slack", "--root", str(tmp_path)], out) is ExitCode.OK
-    local = (tmp_path / "alertmanager/local/alertmanager.yml").read_text()
-    assert "api_url_file: /etc/alertmanager/secrets/slack_webhook_url" in local
-    assert "slack" not in (tmp_path / "alertmanager/alertmanager.yml").read_text()
-    check = io.StringIO()
-    assert run(["generate", "--check", "--root", str(tmp_path)], check) is ExitCode.OK
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -60,14 +25,6 @@ def test_help_exits_ok(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--root" in text
 
 
-def test_find_root_walks_up_to_pyproject(tmp_path: Path) -> None:
-    """The default root is the nearest directory with a pyproject.toml."""
-    (tmp_path / "pyproject.toml").write_text("")
-    nested = tmp_path / "a" / "b"
-    nested.mkdir(parents=True)
-    assert cli.find_root(nested) == tmp_path
-
-
 def test_main_exits_with_the_run_code(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """`python -m lab` passes argv to cli.run and exits with its code."""
     from lab.__main__ import main
@@ -76,3 +33,12 @@ def test_main_exits_with_the_run_code(monkeypatch: pytest.MonkeyPatch, tmp_path:
     with pytest.raises(SystemExit) as exited:
         main()
     assert exited.value.code == ExitCode.FAILED
+
+
+def test_every_subcommand_module_is_dispatched(capsys: pytest.CaptureFixture[str]) -> None:
+    """`lab --help` lists each module of `lab.commands`, in the order of SUBCOMMANDS."""
+    assert run(["--help"]) is ExitCode.OK
+    text = capsys.readouterr().out
+    names = ["generate", "check", "wait", "baseline", "compare", "drill", "experiment"]
+    positions = [text.index(f"\n    {name}") for name in names]
+    assert positions == sorted(positions)

@@ -13,8 +13,9 @@ import structlog
 from fastapi.testclient import TestClient
 
 from lab.alert_sink import AlertSinkSettings, create_app
-from lab.alert_sink.app import configure_logging
+from lab.alert_sink.__main__ import SERVICE
 from lab.alert_sink.models import MAX_NESTING_DEPTH
+from sample_rag_app.telemetry.logging import configure_logging
 
 
 def payload(
@@ -105,7 +106,7 @@ def test_non_json_body_is_rejected(client: TestClient) -> None:
 
 def test_bad_payload_is_logged(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
     """A rejected payload leaves a JSON log line saying why."""
-    configure_logging("info")
+    configure_logging("info", SERVICE, cache_logger_on_first_use=False)
     try:
         client.post("/webhook", json={"version": "4"})
         lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
@@ -255,8 +256,8 @@ def test_unexpected_failure_is_a_json_500_logged_once_as_json(
     data_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A failure nobody handled answers a JSON 500 and leaves one JSON line with the
-    traceback as data; Alertmanager sees a 5xx and retries."""
-    configure_logging("info")
+    traceback; Alertmanager sees a 5xx and retries."""
+    configure_logging("info", SERVICE, cache_logger_on_first_use=False)
     try:
         app = create_app(AlertSinkSettings(data_file=data_file))
 
@@ -273,12 +274,13 @@ def test_unexpected_failure_is_a_json_500_logged_once_as_json(
     errors = [line for line in lines if line["level"] == "error"]
     assert len(errors) == 1
     assert errors[0]["event"] == "unhandled_exception"
-    assert errors[0]["exception"][0]["exc_type"] == "RuntimeError"
+    assert "RuntimeError: disk on fire" in errors[0]["exception"]
+    assert errors[0]["service"] == SERVICE
 
 
 def test_stdlib_records_of_uvicorn_become_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
     """uvicorn's own records (and their tracebacks) leave as JSON lines on stdout."""
-    configure_logging("info")
+    configure_logging("info", SERVICE, cache_logger_on_first_use=False)
     try:
         try:
             raise ValueError("boom")
@@ -291,7 +293,7 @@ def test_stdlib_records_of_uvicorn_become_json_lines(capsys: pytest.CaptureFixtu
     (line,) = [json.loads(text) for text in captured.out.splitlines() if text]
     assert line["event"] == "Exception in ASGI application"
     assert line["logger"] == "uvicorn.error"
-    assert line["exception"][0]["exc_type"] == "ValueError"
+    assert "ValueError: boom" in line["exception"]
     assert captured.err == ""
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import responses
 
 from lab.checks import dashboards
-from lab.checks.context import CheckContext
 from lab.checks.result import Status
-from lab.clients.grafana import GrafanaClient
+from lab.context import LabContext
 from lab.settings import LabSettings
 
 GRAFANA = "http://grafana.test:3000"
@@ -17,8 +16,8 @@ GRAFANA = "http://grafana.test:3000"
 def test_a_failing_grafana_database_fails_the_check_naming_it() -> None:
     """Grafana's 503 "database failing" becomes the check's failure, with the fix."""
     responses.get(f"{GRAFANA}/api/health", status=503, json={"database": "failing"})
-    ctx = CheckContext.from_settings(LabSettings(grafana_url=GRAFANA, http_timeout_seconds=0.5))
-    result = dashboards.run(ctx, GrafanaClient(GRAFANA))
+    ctx = LabContext.from_settings(LabSettings(grafana_url=GRAFANA, http_timeout_seconds=0.5))
+    result = dashboards.run(ctx)
     assert result.status is Status.FAIL
     assert result.evidence[-1] == "✗ Grafana reports database 'failing'"
     assert "docker compose logs grafana" in (result.fix or "")

@@ -11,11 +11,12 @@ import responses
 from requests import PreparedRequest
 
 from lab.checks import logs
-from lab.checks.context import CheckContext
-from lab.checks.logs import LIFECYCLE, exemplar_ids, latest_full_trace, trace_request
+from lab.checks.logs import exemplar_ids, latest_full_trace, trace_request
 from lab.checks.result import Status
+from lab.context import LabContext
 from lab.logsource import FileLogSource
 from lab.settings import LabSettings
+from lab.spec.rag import LOG_LIFECYCLE
 
 CID = "lab-check-0123456789abcdef"
 
@@ -30,11 +31,11 @@ def line(event: str, correlation_id: str | None = CID, **fields: object) -> str:
 def test_a_full_lifecycle_in_order_is_complete() -> None:
     """Five stage lines carrying the id, in order, among other requests' lines, trace fully."""
     lines = [line("query_received", "other")]
-    for event in LIFECYCLE:
+    for event in LOG_LIFECYCLE:
         lines += [line(event), line("http_request", "other")]
     trace = trace_request(lines, CID)
     assert trace.complete
-    assert trace.events == list(LIFECYCLE)
+    assert trace.events == list(LOG_LIFECYCLE)
 
 
 def test_a_stage_out_of_order_is_incomplete() -> None:
@@ -47,7 +48,7 @@ def test_a_stage_out_of_order_is_incomplete() -> None:
 
 def test_a_missing_stage_is_named() -> None:
     """A trace without its LLM line reports that stage as missing."""
-    events = [e for e in LIFECYCLE if e != "llm_call_completed"]
+    events = [e for e in LOG_LIFECYCLE if e != "llm_call_completed"]
     trace = trace_request([line(e) for e in events], CID)
     assert trace.missing == ["llm_call_completed"]
 
@@ -66,7 +67,7 @@ def test_a_line_with_the_id_only_in_its_message_lacks_the_field() -> None:
 
 def test_piped_logs_trace_the_newest_request_that_ran_the_whole_pipeline() -> None:
     """With logs piped in, a newer cache hit is passed over for the newest full request."""
-    full = [line(event, "full") for event in LIFECYCLE]
+    full = [line(event, "full") for event in LOG_LIFECYCLE]
     hit = [line(e, "hit") for e in ("query_received", "response_returned", "http_request")]
     trace = latest_full_trace([*full, *hit, "not json"])
     assert trace is not None
@@ -79,7 +80,7 @@ def test_piped_logs_without_a_full_request_report_the_newest() -> None:
     trace = latest_full_trace([line("query_received", "only")])
     assert trace is not None
     assert trace.correlation_id == "only"
-    assert trace.missing == list(LIFECYCLE[1:])
+    assert trace.missing == list(LOG_LIFECYCLE[1:])
 
 
 def test_exemplar_ids_come_from_the_latency_histogram_only() -> None:
@@ -103,7 +104,7 @@ def test_an_unreadable_log_file_fails_with_a_fix_not_its_path(tmp_path: Path) ->
     """A missing log file fails the check with the command that writes it as the fix."""
     missing = tmp_path / "app.log"
     result = logs.run(
-        CheckContext.from_settings(LabSettings()), FileLogSource(missing), send_query=False
+        LabContext.from_settings(LabSettings()), FileLogSource(missing), send_query=False
     )
     assert result.status is Status.FAIL
     assert any(str(missing) in line for line in result.evidence)
@@ -156,11 +157,11 @@ def test_a_fresh_query_is_traced_in_the_logs_of_the_replica_that_served_it() -> 
 
     def read(replica: str | None) -> list[str]:
         if replica == "b":
-            return [line(event, sent[-1]) for event in LIFECYCLE]
+            return [line(event, sent[-1]) for event in LOG_LIFECYCLE]
         return [line("query_received", "other")]
 
     settings = LabSettings(app_url=app)
-    result = logs.run(CheckContext.from_settings(settings), ReplicaLogs(read))
+    result = logs.run(LabContext.from_settings(settings), ReplicaLogs(read))
     assert result.status is Status.PASS, result.evidence
     assert result.data["replica"] == "b"
     assert "served by replica b" in result.evidence[0]

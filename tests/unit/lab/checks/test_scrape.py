@@ -9,8 +9,8 @@ import pytest
 import responses
 
 from lab.checks import scrape
-from lab.checks.context import CheckContext
 from lab.checks.result import Status
+from lab.context import LabContext
 from lab.settings import LabSettings
 
 APP = "http://app.test:8000"
@@ -28,9 +28,9 @@ METRICS = "".join(
 )
 
 
-def context() -> CheckContext:
+def context() -> LabContext:
     settings = LabSettings(app_url=APP, prometheus_url=PROM, http_timeout_seconds=0.5)
-    return CheckContext.from_settings(settings)
+    return LabContext.from_settings(settings)
 
 
 def target(
@@ -105,7 +105,7 @@ def test_missing_families_are_named() -> None:
 def test_an_app_that_is_not_running_fails_with_how_to_start_it() -> None:
     """No app listening is a failure that says `docker compose up -d app`, never a pass."""
     settings = LabSettings(app_url="http://127.0.0.1:9", http_timeout_seconds=0.5)
-    result = scrape.run(CheckContext.from_settings(settings))
+    result = scrape.run(LabContext.from_settings(settings))
     assert result.status is Status.FAIL
     assert "docker compose up -d app" in (result.fix or "")
 

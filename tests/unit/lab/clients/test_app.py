@@ -17,14 +17,12 @@ CONFIG = {"enabled": True, "retries": True, "circuit_breaker": True}
 
 @responses.activate
 def test_resilience_round_trip_sends_the_token_and_the_fields() -> None:
-    """GET, PUT (partial, as JSON) and DELETE reach /admin/resilience with the bearer token."""
+    """GET and PUT (partial, as JSON) reach /admin/resilience with the bearer token."""
     responses.get(f"{BASE}/admin/resilience", json={**CONFIG, "enabled": False})
     responses.put(f"{BASE}/admin/resilience", json=CONFIG)
-    responses.delete(f"{BASE}/admin/resilience", json={**CONFIG, "enabled": False})
     app = AppClient(BASE, admin_token="s3cret")
     assert app.resilience()["enabled"] is False
     assert app.set_resilience(enabled=True) == CONFIG
-    assert app.reset_resilience()["enabled"] is False
     put = responses.calls[1].request
     assert json.loads(put.body or b"") == {"enabled": True}
     assert all(c.request.headers["Authorization"] == "Bearer s3cret" for c in responses.calls)

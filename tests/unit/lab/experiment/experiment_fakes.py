@@ -88,7 +88,3 @@ class FakeApp:
         self._record("set_resilience", fields)
         self.resilience_state.update(fields)
         return self.resilience()
-
-    def reset_resilience(self) -> dict[str, Any]:
-        self.resilience_state = dict(DEFAULT_RESILIENCE)
-        return self.resilience()

@@ -42,9 +42,6 @@ def _expressions() -> dict[str, str]:
     for panel in SPEC.dashboard.panels:
         for i, query in enumerate(panel.queries):
             exprs[f"panel {panel.title} #{i}"] = query.expr
-    exprs["check baseline error_rate_percent"] = baseline.baseline_queries("5m")[
-        "error_rate_percent"
-    ]
     return exprs
 
 
@@ -65,12 +62,12 @@ def test_every_error_rate_reads_errors_and_requests_and_nothing_else(name: str) 
 
 
 def test_the_error_rate_users_are_the_expected_ones() -> None:
-    """HighErrorRate, the burn alerts and their records, three panels and the baseline."""
+    """HighErrorRate, the burn alerts and their records, and the error-rate panel (which the
+    baseline's chart draws too)."""
     users = _error_rate_users()
     assert "alert HighErrorRate" in users
     assert {f"alert {SPEC.slo.alert_prefix}{w.name_suffix}" for w in SPEC.slo.windows} <= set(users)
     assert "panel Error Rate (%) #0" in users
-    assert "check baseline error_rate_percent" in users
 
 
 def test_no_error_rate_is_computed_from_error_types_or_answers() -> None:
@@ -91,14 +88,11 @@ def test_degraded_answers_and_shed_requests_stay_out_of_the_error_ratio() -> Non
 
 
 def test_the_page_names_every_user_of_the_definition() -> None:
-    """docs/error-rate.md names each alert, record and panel that computes an error rate,
-    and the check that does."""
+    """docs/error-rate.md names each alert, record and panel that computes an error rate."""
     text = DOC.read_text()
     for name in _error_rate_users():
         kind, _, rest = name.partition(" ")
         subject = rest.rsplit(" #", 1)[0] if kind == "panel" else rest
-        if kind == "check":
-            subject = "lab/baseline.py"
         assert subject in text, f"docs/error-rate.md does not name {name}"
 
 

@@ -86,48 +86,15 @@ def test_wait_without_grafana_does_not_ask_it() -> None:
     assert "grafana" not in output
 
 
-def _scrape_answers(first_metrics_status: int) -> None:
-    """/metrics answers `first_metrics_status` once, then valid metrics; the target is UP."""
-    from tests.unit.lab.checks.test_scrape import METRICS, down_or_gone, targets
-
-    responses.get(f"{URLS['app']}/metrics", status=first_metrics_status, body="starting")
-    responses.get(f"{URLS['app']}/metrics", body=METRICS)
-    responses.get(f"{URLS['prometheus']}/api/v1/targets", json=targets())
-    responses.get(f"{URLS['prometheus']}/api/v1/query", json=down_or_gone())
-
-
 @responses.activate
-def test_check_wait_reruns_until_the_check_passes_and_shows_progress() -> None:
-    """`lab check --wait` shows a progress line per round and exits 0 once the check passes."""
-    _scrape_answers(503)
+def test_wait_polls_again_until_a_service_that_was_starting_is_ready() -> None:
+    """An app that answers 503 on the first round and 200 on the next is reported ready
+    after the second round, and the wait succeeds."""
+    services_ready()
+    responses.replace(responses.GET, f"{URLS['app']}/readyz", status=503)
+    responses.add(responses.GET, f"{URLS['app']}/readyz", json={"status": "ready"})
     out = io.StringIO()
-    code = run(["check", *FLAGS, "--only", "scrape", "--wait", "5"], out)
-    text = out.getvalue()
-    assert code == ExitCode.OK, text
-    assert "waiting up to 5s for every check to pass" in text
-    assert "none passed yet · waiting for scrape:" in text
-    assert "✓ scrape\n" in text
-    assert "✓ 1. Prometheus scrapes the app" in text
-
-
-@responses.activate
-def test_check_wait_gives_up_at_the_deadline_naming_the_failing_checks() -> None:
-    """A check still failing at the deadline ends the wait with exit 1 and its name."""
-    responses.get(f"{URLS['app']}/metrics", status=503, body="down")
-    out = io.StringIO()
-    code = run(["check", *FLAGS, "--only", "scrape", "--wait", "0.5"], out)
-    assert code == ExitCode.FAILED
-    assert "✗ after 0.5s these checks still fail: scrape" in out.getvalue()
-
-
-def test_check_wait_refuses_a_nonsense_duration() -> None:
-    """`--wait` takes a positive number of seconds; anything else is a usage error."""
-    for bad in ("soon", "0", "-3"):
-        assert run(["check", "--wait", bad], io.StringIO()) == ExitCode.USAGE
-
-
-def test_check_wait_refuses_logs_from_a_pipe() -> None:
-    """A pipe is read once, so `--wait` with `--logs-stdin` is a usage error naming the fix."""
-    out = io.StringIO()
-    assert run(["check", "--wait", "30", "--logs-stdin"], out) == ExitCode.USAGE
-    assert "--logs-file" in out.getvalue()
+    code = run(["wait", *FLAGS, "--timeout", "10"], out)
+    assert code is ExitCode.OK, out.getvalue()
+    assert "✓ app ready after" in out.getvalue()
+    assert len([c for c in responses.calls if c.request.url.endswith("/readyz")]) == 2
