@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lab.clients.base import HttpClient, ServiceError
+import requests
+
+from lab.clients.base import HttpClient, ServiceError, ServiceUnreachable
 from lab.spec.rag import CORRELATION_HEADER, SERVED_BY_HEADER
 
 OPENMETRICS = "application/openmetrics-text; version=1.0.0"
@@ -29,6 +31,18 @@ class AppClient(HttpClient):
     def __init__(self, base_url: str, *, admin_token: str | None = None, **kwargs: Any) -> None:
         super().__init__(base_url, **kwargs)
         self.admin_token = admin_token
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """As the base class; the gateway's 502 `no_replica` (no replica of the app is
+        running behind it) is an unreachable app, like a refused connection."""
+        response = super()._request(method, path, **kwargs)
+        if response.status_code == 502 and _error_code(response) == "no_replica":
+            raise ServiceUnreachable(
+                f"{self.service_name} is not reachable at {self.base_url}{path} "
+                "(the gateway answers, but no replica of the app is running)",
+                compose_service=self.compose_service,
+            )
+        return response
 
     def ready(self) -> bool:
         return self.is_ready("/readyz")
@@ -104,3 +118,12 @@ class AppClient(HttpClient):
     def set_resilience(self, **fields: Any) -> dict[str, Any]:
         """Change the fields given (e.g. `enabled=True`); returns the new configuration."""
         return self._admin("PUT", "/admin/resilience", json=fields)
+
+
+def _error_code(response: requests.Response) -> str | None:
+    """The `error` of a JSON error body (the app's and the gateway's shape), else None."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("error") if isinstance(body, dict) else None

@@ -8,7 +8,7 @@ import json
 import pytest
 import responses
 
-from lab.clients import ServiceError
+from lab.clients import ServiceError, ServiceUnreachable
 from lab.clients.app import AppClient
 
 BASE = "http://app.test:8000"
@@ -68,3 +68,16 @@ def test_metrics_of_a_replica_reads_until_that_replica_answers() -> None:
     assert app.metrics_of_replica("f41314da5aaa") == "# f41314da5aaa\n"
     assert [c.request.headers["Connection"] for c in responses.calls] == ["close"] * 3
     assert app.metrics_of_replica("not-running", attempts=2) is None
+
+
+@responses.activate
+def test_the_gateway_without_a_replica_is_an_unreachable_app() -> None:
+    """The gateway's 502 `no_replica` reads as an app that is not running (so a check says
+    how to start it); the app's own 502 stays an answer."""
+    responses.get(f"{BASE}/metrics", status=502, json={"error": "no_replica", "message": "m"})
+    with pytest.raises(ServiceUnreachable, match="no replica of the app is running"):
+        AppClient(BASE).metrics_text()
+    responses.get(f"{BASE}/readyz", status=502, json={"error": "no_replica", "message": "m"})
+    assert AppClient(BASE).ready() is False
+    responses.post(f"{BASE}/query", status=502, json={"error": "llm_error", "message": "m"})
+    assert AppClient(BASE).query("q", correlation_id="c").status_code == 502
