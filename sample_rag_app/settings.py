@@ -61,9 +61,9 @@ class Settings(BaseSettings):
     )
     replica: str | None = Field(
         None,
-        min_length=1,
         description="Which replica this process is: the `replica` field of every log line, "
-        "the X-Served-By response header and rag_build_info's `replica` label. Default unset: "
+        "the X-Served-By response header and rag_build_info's `replica` label (empty counts "
+        "as unset). Default unset: "
         "the host name, which Docker sets to the container's short id, so the replicas of "
         "`docker compose up --scale app=3` tell themselves apart.",
     )

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import pytest
+
+import lab.gateway.__main__ as gateway_main
 from lab.gateway.relay import Relay, error_response
 from lab.gateway.settings import GatewaySettings
 
@@ -113,3 +116,16 @@ def test_error_responses_are_complete_http() -> None:
     assert b"content-length: %d" % len(body) in head
     assert b"connection: close" in head
     assert body == b'{"error":"overloaded","message":"full"}'
+
+
+def test_settings_that_cannot_work_stop_the_start_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GATEWAY_UPSTREAM_PORT=0 exits 2 with the variable and the value, no traceback."""
+    monkeypatch.setenv("GATEWAY_UPSTREAM_PORT", "0")
+    with pytest.raises(SystemExit) as info:
+        gateway_main.main()
+    assert info.value.code == 2
+    assert "GATEWAY_UPSTREAM_PORT: Input should be greater than or equal to 1, got '0'" in (
+        capsys.readouterr().err
+    )
