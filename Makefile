@@ -6,6 +6,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# The integration tests run on several stacks at once (pytest-xdist): one worker runs every
+# test of the shared stack in turn, each `disruptive` test gets a worker and a stack of its
+# own. They mostly wait (on alerts' `for`, on scrapes), so there are more workers than cores.
+INTEGRATION_WORKERS ?= 7
+PARALLEL_STACKS := -n $(INTEGRATION_WORKERS) --dist loadgroup
 
 .PHONY: help venv up down logs ps test test-unit test-reliability test-integration test-extended check check-in-compose generate lint format offline-images clean
 
@@ -40,11 +45,11 @@ test-unit: $(INSTALLED) ## Unit tests only (seconds, no Docker)
 test-reliability: $(INSTALLED) ## Hostile input, slow clients and crashes against the app and the alert sink as local processes (under a minute, no Docker)
 	$(BIN)/pytest tests/reliability -m reliability -v
 
-test-integration: $(INSTALLED) ## Integration tests: bring up a private compose stack and test it
-	$(BIN)/pytest tests/integration -m "integration and not extended" -v
+test-integration: $(INSTALLED) ## Integration tests against real compose stacks, several at once (about 4 minutes)
+	$(BIN)/pytest tests/integration -m "integration and not extended" -v $(PARALLEL_STACKS)
 
 test-extended: $(INSTALLED) ## The slow integration tests (10+ minutes each: alerts with a long `for`)
-	$(BIN)/pytest tests/integration -m "integration and extended" -v
+	$(BIN)/pytest tests/integration -m "integration and extended" -v $(PARALLEL_STACKS)
 
 check: $(INSTALLED) ## Run `lab check` against the running lab
 	$(BIN)/lab check

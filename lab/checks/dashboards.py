@@ -58,7 +58,7 @@ def _check(ctx: LabContext, spec: Spec, evidence: Evidence) -> Status:
         raise CheckFailed(
             f"datasource {spec.datasource_uid!r} health check failed: {message}",
             fix="check grafana/provisioning/datasources and that Grafana reaches "
-            "http://prometheus:9090 (both on the compose network)",
+            f"{spec.datasource_url} (both on the compose network)",
         )
     evidence.add(f"✓ datasource {spec.datasource_uid} OK: {message}")
 

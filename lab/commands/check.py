@@ -92,6 +92,8 @@ def _wait_for_checks(
 
 
 def add(subparsers: Subparsers) -> None:
+    from lab.checks.runner import CHECKS
+
     parser = subparsers.add_parser(
         "check",
         help="prove each readiness check of the course against the live lab",
@@ -103,7 +105,7 @@ def add(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--only",
         metavar="CHECKS",
-        help="comma-separated subset: scrape,dashboards,alerts,logs,baseline",
+        help=f"comma-separated subset: {','.join(CHECKS)}",
     )
     parser.add_argument(
         "--no-test-alert", action="store_true", help="do not send a test alert through Alertmanager"

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lab.baseline import REQUESTS_FOR_TARGET_CLAIM
+
 
 @dataclass(frozen=True)
 class FaultEvent:
@@ -81,7 +83,8 @@ PROFILES: dict[str, Profile] = {
     ),
 }
 
-#: 3 000 requests per arm: enough for zero errors to show < 0.1 % (2 995 needed).
-FULL = Scale(requests_per_arm=3000, rate_per_second=5.0)
+#: Enough requests per arm for zero errors to show the course's target (< 0.1 %: 2 995
+#: needed), rounded up to a whole 500: 3 000.
+FULL = Scale(requests_per_arm=-(-REQUESTS_FOR_TARGET_CLAIM // 500) * 500, rate_per_second=5.0)
 #: For tests and CI: the same story in 80 s per arm; too few requests to show the target.
 SHORT = Scale(requests_per_arm=400, rate_per_second=5.0)

@@ -59,23 +59,28 @@ _NO_ENV: Mapping[str, str] = MappingProxyType({})
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark everything here `integration`, and group the tests on the shared stack.
+    """Mark everything here `integration`, and put in the shared stack's xdist group every
+    test that runs on it, or needs no stack at all (one worker runs them in turn).
 
-    Runs before xdist's own hook, which reads the groups (`--dist loadgroup`).
+    Runs before xdist's own hook, which reads the groups (`--dist loadgroup`). A test with
+    a stack of its own (`own_stack`, `disruptive`, or an xdist group of its own around a
+    module's `start_stack`) stays a unit of its own, free to run on any worker.
     """
     here = Path(__file__).parent
     for item in items:
         if not Path(str(item.fspath)).is_relative_to(here):
             continue
         item.add_marker(pytest.mark.integration)
-        if "stack" not in getattr(item, "fixturenames", ()):
-            continue
-        if item.get_closest_marker("disruptive"):
+        fixtures = getattr(item, "fixturenames", ())
+        disruptive = item.get_closest_marker("disruptive") is not None
+        if disruptive and "stack" in fixtures:
             raise pytest.UsageError(
                 f"{item.nodeid} is marked disruptive but uses the shared `stack`: "
                 "give it a stack of its own (`own_stack`, or `start_stack()`)"
             )
-        item.add_marker(pytest.mark.xdist_group(SHARED_STACK_GROUP))
+        private = disruptive or "own_stack" in fixtures or item.get_closest_marker("xdist_group")
+        if not private:
+            item.add_marker(pytest.mark.xdist_group(SHARED_STACK_GROUP))
 
 
 @dataclass
@@ -260,8 +265,17 @@ def start_stack(
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     """The shared lab, once per test run (per xdist worker, and only one runs its tests)."""
+    if request.config.getoption("loadgroup", default=False) and not any(
+        item.nodeid.endswith(f"@{SHARED_STACK_GROUP}") for item in request.session.items
+    ):
+        # pytest 9.2 with pytest-xdist 3.8 (xdist issue 1386): every worker would start one.
+        pytest.fail(
+            "--dist loadgroup lost the shared-stack group: this pytest-xdist does not "
+            "support this pytest (see the pin in pyproject.toml)",
+            pytrace=False,
+        )
     with start_stack() as shared:
         yield shared
 

@@ -21,6 +21,9 @@ def test_short_harsh_experiment_compares_both_arms_and_restores_the_app(
     """The harsh profile's outage fails the off arm's misses; with resilience on the
     secondary model answers them. The verdict is met, the figures come from the client
     and from Prometheus, and the app's resilience settings and faults are put back."""
+    # Prometheus's figures of an arm start at its last scrape before the arm: wait for one.
+    code, output = lab("wait", *endpoint_flags(own_stack), "--without", "grafana")
+    assert code == ExitCode.OK, output
     app = AppClient(own_stack.app_url, admin_token=own_stack.admin_token)
     resilience_before = app.resilience()
     faults_before = restorable_faults(app.faults())

@@ -14,7 +14,9 @@ from lab.checks import baseline as check
 from lab.checks.result import Status
 from lab.clients import PrometheusClient
 from lab.context import LabContext
+from lab.experiment.profiles import FULL
 from lab.settings import LabSettings
+from lab.spec.rag import TARGET_ERROR_RATE_AFTER
 
 BASE = "http://prometheus.test:9090"
 NOW = datetime(2026, 1, 10, 12, 15, tzinfo=UTC)
@@ -141,11 +143,38 @@ def test_check_5_passes_a_young_lab_marked_provisional_with_what_a_claim_needs()
     assert f"≥ {model.REQUESTS_FOR_TARGET_CLAIM} requests" in text
 
 
+@responses.activate
+def test_check_5_fails_without_traffic_and_points_at_the_loadgen() -> None:
+    """No request in the window is no baseline: FAIL, with where the traffic should come from."""
+    responses.get(f"{BASE}/api/v1/query", json=matrix())
+    result = check.run(LabContext.from_settings(LabSettings(prometheus_url=BASE)))
+    assert result.status is Status.FAIL
+    assert result.evidence[-1] == "✗ no query traffic in the last 15m"
+    assert "docker compose ps loadgen" in (result.fix or "")
+
+
+@responses.activate
+def test_check_5_records_a_settled_baseline_without_warnings() -> None:
+    """A full window of traffic passes, not provisional, with every figure in its evidence."""
+    end = NOW.timestamp()
+    times = [end - 900 + 15 * i for i in range(61)]
+    traffic = matrix(
+        ({"__name__": "rag_requests_total"}, [(t, 50.0 * i) for i, t in enumerate(times)]),
+        ({"__name__": "rag_errors_total"}, [(t, 0.5 * i) for i, t in enumerate(times)]),
+    )
+    responses.get(f"{BASE}/api/v1/query", json=traffic)
+    result = check.run(LabContext.from_settings(LabSettings(prometheus_url=BASE)))
+    assert result.status is Status.PASS, result.evidence
+    assert result.data["provisional"] is False
+    assert result.evidence[0].startswith("· error rate 1.00 %")
+    assert result.data["baseline"]["requests"] == 3000
+
+
 def test_enough_requests_without_errors_claim_the_target() -> None:
     """3000 answered requests over the whole window: no warning, the target is shown."""
     inc = increases(
         [
-            series("rag_requests_total", [(0, 0), (900, 3000)]),
+            series("rag_requests_total", [(0, 0), (900, FULL.requests_per_arm)]),
             series("rag_errors_total", [(0, 0), (900, 0)]),
         ]
     )
@@ -154,7 +183,7 @@ def test_enough_requests_without_errors_claim_the_target() -> None:
     )
     assert baseline.warnings == ()
     assert baseline.claims_target
-    assert "shows < 0.1 %" in model.describe_target_claim(baseline)
+    assert f"shows < {TARGET_ERROR_RATE_AFTER} %" in model.describe_target_claim(baseline)
 
 
 def test_an_old_baseline_file_without_span_fields_still_loads() -> None:

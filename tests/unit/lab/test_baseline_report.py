@@ -20,6 +20,8 @@ from lab.baseline_report import (
 from lab.cli import run
 from lab.clients import PrometheusClient
 from lab.exit_codes import ExitCode
+from lab.experiment.profiles import FULL
+from lab.spec.rag import TARGET_ERROR_RATE_AFTER
 
 BASE = "http://prometheus.test:9090"
 NOW = datetime(2026, 1, 10, 12, 15, tzinfo=UTC)
@@ -78,9 +80,9 @@ def test_markdown_states_the_span_interval_and_warnings() -> None:
 
 def test_comparison_names_the_target_claim() -> None:
     """3000 answered requests after: the target is met and shown, not just observed."""
-    text = render_comparison(baseline(1800, 12), baseline(3000, 0))
-    assert "M2.4 target, error rate below 0.1 %: met" in text
-    assert "shows < 0.1 %" in text
+    text = render_comparison(baseline(1800, 12), baseline(FULL.requests_per_arm, 0))
+    assert f"M2.4 target, error rate below {TARGET_ERROR_RATE_AFTER} %: met" in text
+    assert f"shows < {TARGET_ERROR_RATE_AFTER} %" in text
 
 
 def test_comparison_chart_is_a_png(tmp_path: Path) -> None:

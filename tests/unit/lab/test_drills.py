@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -268,3 +268,37 @@ def test_drills_without_resilience_settings_leave_the_config_alone() -> None:
     lab.rules = lambda: [Rule("HighErrorRate", "firing")]  # type: ignore[method-assign]
     _run(lab, name="high-error-rate")
     assert not any("resilience" in c for c in lab.calls)
+
+
+def test_a_threshold_drill_times_each_step_and_asks_for_its_own_alert() -> None:
+    """high-latency: fault set, its alert firing, notified, cleared, resolved: the three
+    times in the report (no recovery step), and the sink asked for that alert only."""
+    lab = FakeLab()
+    lab.rules = lambda: [Rule("HighP95Latency", "firing" if lab.faulty else "inactive")]  # type: ignore[method-assign]
+    asked: list[tuple[str | None, str | None, datetime | None]] = []
+    answer = lab.alerts
+
+    def alerts(**query: Any) -> list[dict[str, Any]]:
+        asked.append((query.get("alertname"), query.get("status"), query.get("since")))
+        return answer(**query)
+
+    lab.alerts = alerts  # type: ignore[method-assign]
+    report = _run(lab, name="high-latency")
+    assert lab.calls == [
+        "clear_faults",
+        "set_faults ['added_latency_seconds']",
+        "clear_faults",
+        "resolved?",
+    ]
+    assert None not in (
+        report.seconds_to_fire,
+        report.seconds_to_notify,
+        report.seconds_to_resolve,
+    )
+    assert report.seconds_to_recover is None
+    assert {name for name, _, _ in asked} == {"HighP95Latency"}
+    assert [status for _, status, _ in asked] == ["firing", "resolved"]
+    assert all(
+        since is not None and since >= report.started_at - timedelta(seconds=1)
+        for *_, since in asked
+    )

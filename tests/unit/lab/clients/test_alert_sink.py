@@ -42,3 +42,13 @@ def test_a_body_the_sink_never_sends_is_an_error(body: object) -> None:
     responses.get(f"{BASE}/alerts", json=body)
     with pytest.raises(ServiceError, match="without an `alerts` list"):
         AlertSinkClient(BASE).alerts()
+
+
+@responses.activate
+def test_ready_follows_the_sinks_healthz_and_is_false_when_it_is_down() -> None:
+    """200 on /healthz is ready; a 503 or nothing listening is not (no exception)."""
+    responses.get(f"{BASE}/healthz", json={"status": "ok"})
+    assert AlertSinkClient(BASE).ready() is True
+    responses.replace(responses.GET, f"{BASE}/healthz", status=503)
+    assert AlertSinkClient(BASE).ready() is False
+    assert AlertSinkClient("http://nothing.test:1").ready() is False

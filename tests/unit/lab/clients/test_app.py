@@ -10,6 +10,7 @@ import responses
 
 from lab.clients import ServiceError, ServiceUnreachable
 from lab.clients.app import AppClient
+from lab.spec.rag import CORRELATION_HEADER, SERVED_BY_HEADER
 
 BASE = "http://app.test:8000"
 CONFIG = {"enabled": True, "retries": True, "circuit_breaker": True}
@@ -52,7 +53,7 @@ def test_a_query_reply_names_the_replica_that_served_it() -> None:
     responses.post(
         f"{BASE}/query",
         json={"answer": "a"},
-        headers={"X-Correlation-ID": "c-1", "X-Served-By": "0b165e99ede1"},
+        headers={CORRELATION_HEADER: "c-1", SERVED_BY_HEADER: "0b165e99ede1"},
     )
     reply = AppClient(BASE).query("q", correlation_id="c-1")
     assert (reply.correlation_id, reply.served_by) == ("c-1", "0b165e99ede1")
@@ -63,7 +64,7 @@ def test_metrics_of_a_replica_reads_until_that_replica_answers() -> None:
     """Reads that other replicas answer are skipped, each on a closed connection; after
     `attempts` misses the answer is None."""
     for replica in ("72d99ffa363b", "0b165e99ede1", "f41314da5aaa"):
-        responses.get(f"{BASE}/metrics", body=f"# {replica}\n", headers={"X-Served-By": replica})
+        responses.get(f"{BASE}/metrics", body=f"# {replica}\n", headers={SERVED_BY_HEADER: replica})
     app = AppClient(BASE)
     assert app.metrics_of_replica("f41314da5aaa") == "# f41314da5aaa\n"
     assert [c.request.headers["Connection"] for c in responses.calls] == ["close"] * 3
@@ -81,3 +82,54 @@ def test_the_gateway_without_a_replica_is_an_unreachable_app() -> None:
     assert AppClient(BASE).ready() is False
     responses.post(f"{BASE}/query", status=502, json={"error": "llm_error", "message": "m"})
     assert AppClient(BASE).query("q", correlation_id="c").status_code == 502
+
+
+@responses.activate
+def test_query_sends_the_correlation_id_and_reads_back_the_one_the_app_used() -> None:
+    """POST /query carries the id in the spec's header; the reply holds the status, the
+    header the app echoed and the body."""
+    responses.post(
+        f"{BASE}/query",
+        json={"answer": "cached", "answer_level": "cache"},
+        headers={CORRELATION_HEADER: "c-42"},
+    )
+    reply = AppClient(BASE).query("What is a cache?", correlation_id="c-42", top_k=2)
+    request = responses.calls[0].request
+    assert request.headers[CORRELATION_HEADER] == "c-42"
+    assert json.loads(request.body or b"") == {"question": "What is a cache?", "top_k": 2}
+    assert (reply.status_code, reply.correlation_id) == (200, "c-42")
+    assert reply.body["answer_level"] == "cache"
+
+
+@responses.activate
+def test_a_reply_that_is_not_json_is_kept_as_text_not_raised() -> None:
+    """A 502 from a proxy in front of the app is a reply with its status and raw text."""
+    responses.post(f"{BASE}/query", status=502, body="Bad Gateway")
+    reply = AppClient(BASE).query("q", correlation_id="c-1")
+    assert reply.status_code == 502
+    assert reply.body == {"raw": "Bad Gateway"}
+    assert reply.correlation_id == ""
+
+
+@responses.activate
+def test_metrics_text_asks_for_openmetrics_when_told_and_raises_on_an_error() -> None:
+    """The Accept header picks the format; a non-200 /metrics is a ServiceError."""
+    responses.get(f"{BASE}/metrics", body="# EOF\n")
+    assert AppClient(BASE).metrics_text(openmetrics=True) == "# EOF\n"
+    assert "openmetrics-text" in responses.calls[0].request.headers["Accept"]
+    responses.replace(responses.GET, f"{BASE}/metrics", status=503)
+    with pytest.raises(ServiceError, match="503"):
+        AppClient(BASE).metrics_text()
+
+
+@responses.activate
+def test_fault_calls_reach_the_admin_faults_endpoint_with_the_token() -> None:
+    """set_faults PUTs the fields given, clear_faults DELETEs; both with the bearer token."""
+    responses.put(f"{BASE}/admin/faults", json={"llm_error_rate": 0.3})
+    responses.delete(f"{BASE}/admin/faults", json={"llm_error_rate": 0.0})
+    app = AppClient(BASE, admin_token="s3cret")
+    assert app.set_faults(llm_error_rate=0.3) == {"llm_error_rate": 0.3}
+    assert app.clear_faults() == {"llm_error_rate": 0.0}
+    assert [c.request.method for c in responses.calls] == ["PUT", "DELETE"]
+    assert json.loads(responses.calls[0].request.body or b"") == {"llm_error_rate": 0.3}
+    assert all(c.request.headers["Authorization"] == "Bearer s3cret" for c in responses.calls)

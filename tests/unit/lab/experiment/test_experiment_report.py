@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 from experiment_fakes import FakeApp, FakeClock
 
-from lab.experiment.profiles import PROFILES, FaultEvent, Profile, Scale
+from lab.baseline import REQUESTS_FOR_TARGET_CLAIM
+from lab.experiment.profiles import FULL, PROFILES, SHORT, FaultEvent, Profile, Scale
 from lab.experiment.report import (
     ClientFigures,
     Comparison,
@@ -18,6 +20,7 @@ from lab.experiment.report import (
     write_outputs,
 )
 from lab.experiment.runner import Outcome, run_experiment
+from lab.spec.rag import TARGET_ERROR_RATE_AFTER
 
 
 def outcomes(errors: int, requests: int) -> list[Outcome]:
@@ -41,15 +44,16 @@ def test_client_figures_are_exact_counts_and_nearest_rank_percentiles() -> None:
 
 
 def test_verdict_distinguishes_shown_met_and_not_met() -> None:
-    """0/3000 shows the target; 0/400 only meets it; 5/3000 misses it."""
-    shown = verdict(ClientFigures.of(outcomes(0, 3000), 1))
+    """0/3000 shows the target (< 0.1 %); 0/400 only meets it; 5/3000 misses it."""
+    full, target = FULL.requests_per_arm, TARGET_ERROR_RATE_AFTER
+    shown = verdict(ClientFigures.of(outcomes(0, full), 1))
     assert shown.shown
-    assert "upper bound 0.0998 % is below 0.1 %" in shown.text
-    short = verdict(ClientFigures.of(outcomes(0, 400), 1))
+    assert f"is below {target} %" in shown.text
+    short = verdict(ClientFigures.of(outcomes(0, SHORT.requests_per_arm), 1))
     assert short.met
     assert not short.shown
-    assert "≥ 2995 requests" in short.text
-    missed = verdict(ClientFigures.of(outcomes(5, 3000), 1))
+    assert f"≥ {REQUESTS_FOR_TARGET_CLAIM} requests" in short.text
+    missed = verdict(ClientFigures.of(outcomes(math.ceil(2 * full * target / 100), full), 1))
     assert not missed.met
     assert "not met" in missed.text
 

@@ -65,7 +65,8 @@ def test_per_replica_panels_keep_one_line_per_instance(repo_root: Path) -> None:
 
 
 def test_threshold_lines_sit_at_the_alert_thresholds(repo_root: Path) -> None:
-    """Latency, error-rate and headroom panels draw their alert's threshold."""
+    """Latency, error-rate, headroom and SLO panels draw their alerts' thresholds, as lab/spec
+    sets them."""
     board = _dashboard(repo_root)
 
     def steps(title: str) -> list[Any]:
@@ -73,10 +74,16 @@ def test_threshold_lines_sit_at_the_alert_thresholds(repo_root: Path) -> None:
         assert defaults["custom"]["thresholdsStyle"]["mode"] == "dashed"
         return [s["value"] for s in defaults["thresholds"]["steps"]]
 
-    assert steps("p95 Latency") == [None, 0.5]
-    assert steps("Error Rate (%)") == [None, 1.0]
-    assert steps("Rate-Limit Headroom (%)") == [None, 20.0]
-    assert steps("SLO Error Ratio by Window") == [None, 0.01, 0.06, 0.144]
+    def thresholds(*names: str) -> list[Any]:
+        bounds = [SPEC.alert(name).threshold for name in names]
+        return [None, *sorted(b.value for b in bounds if b is not None)]
+
+    assert steps("p95 Latency") == thresholds("HighP95Latency")
+    assert steps("Error Rate (%)") == thresholds("HighErrorRate")
+    assert steps("Rate-Limit Headroom (%)") == thresholds("LowRateLimitHeadroom")
+    burn = [f"{SPEC.slo.alert_prefix}{w.name_suffix}" for w in SPEC.slo.windows]
+    assert steps("SLO Error Ratio by Window") == thresholds(*burn)
+    assert len(steps("SLO Error Ratio by Window")) == 1 + len(SPEC.slo.windows)
 
 
 def test_latency_query_has_exemplars_and_panel_ids_are_stable(repo_root: Path) -> None:
@@ -145,9 +152,14 @@ def test_resilience_panels_cover_retries_breaker_fallback_admission_and_pacing(
         defaults = _panel(board, title)["fieldConfig"]["defaults"]
         return [s["value"] for s in defaults["thresholds"]["steps"]]
 
-    assert steps("Retries per Request") == [None, 0.1]
-    assert steps("Degraded Answers (share)") == [None, 0.1]
-    assert steps("Shed Requests (share)") == [None, 0.001]
+    def bound(name: str) -> list[Any]:
+        threshold = SPEC.alert(name).threshold
+        assert threshold is not None
+        return [None, threshold.value]
+
+    assert steps("Retries per Request") == bound("RetryStorm")
+    assert steps("Degraded Answers (share)") == bound("SustainedFallback")
+    assert steps("Shed Requests (share)") == bound("LoadShedding")
 
 
 def test_every_panel_query_parses_as_promql(tmp_path: Path, tool: Any) -> None:

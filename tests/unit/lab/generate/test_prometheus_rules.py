@@ -9,6 +9,7 @@ import yaml
 
 from lab.generate import prometheus_rules
 from lab.spec import SPEC
+from lab.spec.humanize import format_number
 from lab.spec.model import Severity
 
 
@@ -59,17 +60,24 @@ def test_every_alert_has_severity_summary_description_and_runbook(repo_root: Pat
 
 
 def test_threshold_alert_descriptions_state_value_and_threshold_in_human_units() -> None:
-    """Descriptions print $value with a humanizing function and the threshold in units."""
+    """Descriptions print $value with a humanizing function and the threshold in units
+    ("above 500ms", "above 1%", as lab/spec sets them)."""
     rules = _rules()
+
+    def bound(name: str) -> str:
+        t = SPEC.alert(name).threshold
+        assert t is not None
+        return f"{t.op.words} {t.unit.human(t.value)}"
+
     p95 = rules["HighP95Latency"]["annotations"]["description"]
     assert "{{ $value | humanizeDuration }}" in p95
-    assert "above 500ms" in p95
+    assert bound("HighP95Latency") in p95
     errors = rules["HighErrorRate"]["annotations"]["description"]
     assert '{{ $value | printf "%.2f" }}%' in errors
-    assert "above 1%" in errors
+    assert bound("HighErrorRate") in errors
     burn = rules["RagErrorBudgetBurnFast"]["annotations"]["description"]
     assert "humanizePercentage" in burn
-    assert "above 14.4%" in burn
+    assert bound("RagErrorBudgetBurnFast") in burn
 
 
 def test_rag_app_down_covers_a_down_and_an_absent_target() -> None:
@@ -127,9 +135,14 @@ def test_committed_rules_pass_promtool_check_rules(repo_root: Path, tool: Any) -
 def test_resilience_alerts_use_their_recorded_ratios() -> None:
     """RetryStorm, SustainedFallback and LoadShedding compare recorded 5m ratios."""
     rules = _rules()
-    assert rules["RetryStorm"]["expr"] == "job:rag_retries_per_request:ratio_rate5m > 0.1"
-    assert rules["SustainedFallback"]["expr"] == "job:rag_degraded_answers:ratio_rate5m > 0.1"
-    assert rules["LoadShedding"]["expr"] == "job:rag_shed_requests:ratio_rate5m > 0.001"
+    for alert, record in (
+        ("RetryStorm", "job:rag_retries_per_request:ratio_rate5m"),
+        ("SustainedFallback", "job:rag_degraded_answers:ratio_rate5m"),
+        ("LoadShedding", "job:rag_shed_requests:ratio_rate5m"),
+    ):
+        threshold = SPEC.alert(alert).threshold
+        assert threshold is not None
+        assert rules[alert]["expr"] == f"{record} > {format_number(threshold.value)}"
     assert [rules[n]["for"] for n in ("RetryStorm", "SustainedFallback", "LoadShedding")] == [
         "5m",
         "15m",

@@ -154,23 +154,32 @@ def test_runbook_numbers_are_the_spec_numbers(page: str) -> None:
     assert runbook_mismatches(SPEC, page, (RUNBOOKS / page).read_text()) == []
 
 
+def _threshold_value(name: str) -> float:
+    bound = SPEC.alert(name).threshold
+    assert bound is not None
+    return bound.value
+
+
 def test_a_changed_threshold_is_caught_in_its_runbook() -> None:
-    """Raising HighErrorRate's threshold to 2 % flags the runbook's "1 %" lines."""
-    spec = SPEC.with_threshold("HighErrorRate", 2.0)
+    """Doubling HighErrorRate's threshold (1 % to 2 %) flags the runbook's "1 %" lines."""
+    current = _threshold_value("HighErrorRate")
+    spec = SPEC.with_threshold("HighErrorRate", 2 * current)
     problems = runbook_mismatches(
         spec, "HighErrorRate.md", (RUNBOOKS / "HighErrorRate.md").read_text()
     )
-    assert "HighErrorRate.md states '1 %', which none of its alerts has" in problems
+    assert f"HighErrorRate.md states '{current:g} %', which none of its alerts has" in problems
     assert "HighErrorRate.md does not state HighErrorRate's threshold" in problems
 
 
 def test_a_changed_ratio_threshold_is_caught_in_its_runbook() -> None:
-    """Moving LoadShedding to 0.5 % flags the runbook's 0.1 % and its missing threshold."""
-    spec = SPEC.with_threshold("LoadShedding", 0.005)
+    """Moving LoadShedding from 0.1 % to five times that flags the runbook's 0.1 % and its
+    missing threshold."""
+    current = _threshold_value("LoadShedding")
+    spec = SPEC.with_threshold("LoadShedding", 5 * current)
     problems = runbook_mismatches(
         spec, "LoadShedding.md", (RUNBOOKS / "LoadShedding.md").read_text()
     )
-    assert "LoadShedding.md states '0.1 %', which none of its alerts has" in problems
+    assert f"LoadShedding.md states '{current * 100:g} %', which none of its alerts has" in problems
     assert "LoadShedding.md does not state LoadShedding's threshold" in problems
 
 

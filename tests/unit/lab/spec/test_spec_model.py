@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from lab.spec import SPEC
+from lab.spec.humanize import format_number
 from lab.spec.model import (
     Alert,
     AlwaysFiring,
@@ -83,9 +84,11 @@ def test_spec_alert_names_are_unique_and_runbooks_named() -> None:
 
 def test_with_threshold_returns_a_changed_copy() -> None:
     """with_threshold leaves the original spec alone and rejects unknown alerts."""
-    changed = SPEC.with_threshold("HighErrorRate", 2.0)
-    assert changed.alert("HighErrorRate").expr.endswith("> 2.0")
-    assert SPEC.alert("HighErrorRate").expr.endswith("> 1.0")
+    original = SPEC.alert("HighErrorRate").threshold
+    assert original is not None
+    changed = SPEC.with_threshold("HighErrorRate", 2 * original.value)
+    assert changed.alert("HighErrorRate").expr.endswith(f"> {format_number(2 * original.value)}")
+    assert SPEC.alert("HighErrorRate").expr.endswith(f"> {format_number(original.value)}")
     with pytest.raises(KeyError):
         SPEC.with_threshold("Watchdog", 1)
 
