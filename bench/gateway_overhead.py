@@ -1,6 +1,7 @@
 """What does the gateway (the relay on localhost:8000 in front of the replicas) add per request?
 
-Starts the sample app (`python -m sample_rag_app`, simulated LLM latency 0, cache off) and
+Starts the sample app (`python -m sample_rag_app`, simulated LLM latency 0, cache off, rate
+limits far above the load) and
 the gateway (`python -m lab.gateway`, upstream 127.0.0.1:<the app's port>) as local
 processes on free loopback ports, then times sequential requests straight to the app and
 through the gateway, interleaved in many short rounds so the load of a shared machine
@@ -92,6 +93,9 @@ def main() -> None:
         "RAG_HOST": "127.0.0.1",
         "RAG_SIMULATED_LATENCY_MEDIAN_SECONDS": "0",
         "RAG_CACHE_MAX_SIZE": "0",
+        # Far above the bench's rate: the simulated provider must not refuse.
+        "RAG_RATE_LIMIT_REQUESTS_PER_MINUTE": "10000000",
+        "RAG_RATE_LIMIT_TOKENS_PER_MINUTE": "10000000000",
         "RAG_LOG_LEVEL": "warning",
     }
     gateway_env = {
