@@ -74,6 +74,11 @@ class Relay:
         self._turn = itertools.count()
         self._slots = asyncio.Semaphore(settings.max_connections)
 
+    @property
+    def full(self) -> bool:
+        """True while `max_connections` client connections are being relayed."""
+        return self._slots.locked()
+
     async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
         """A connection to the next replica; the others in turn when it refuses; None if all do."""
         settings = self.settings
@@ -95,7 +100,7 @@ class Relay:
         self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter
     ) -> None:
         """Relay one client connection until either side closes it."""
-        if self._slots.locked():
+        if self.full:
             await _refuse(
                 client_reader,
                 client,

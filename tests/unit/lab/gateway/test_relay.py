@@ -129,3 +129,38 @@ def test_settings_that_cannot_work_stop_the_start_naming_the_variable(
     assert "GATEWAY_UPSTREAM_PORT: Input should be greater than or equal to 1, got '0'" in (
         capsys.readouterr().err
     )
+
+
+def test_connections_beyond_the_limit_get_a_json_503() -> None:
+    """With max_connections=1 and one connection held open, the next one is refused with
+    503 `overloaded`; the held one is relayed as usual."""
+
+    async def main() -> bytes:
+        replica = await _replica("a")
+        settings = GatewaySettings(upstream_host="app", max_connections=1)
+
+        async def resolve(host: str, port: int) -> list[str]:
+            return ["127.0.0.1"]
+
+        async def connect(
+            host: str, port: int
+        ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+            return await asyncio.open_connection("127.0.0.1", _port(replica))
+
+        relay = Relay(settings, resolve=resolve, connect=connect)
+        server = await asyncio.start_server(relay.handle, "127.0.0.1", 0)
+        held_reader, held = await asyncio.open_connection("127.0.0.1", _port(server))
+        while not relay.full:  # until the relay has taken the held connection's slot
+            await asyncio.sleep(0)
+        reader, writer = await asyncio.open_connection("127.0.0.1", _port(server))
+        writer.write(b"GET / HTTP/1.1\r\n\r\n")
+        refused = await reader.read()
+        held.write(b"GET /held HTTP/1.1\r\n\r\n")
+        assert (await held_reader.read()).endswith(b"a GET /held HTTP/1.1")
+        server.close()
+        replica.close()
+        return refused
+
+    refused = asyncio.run(main())
+    assert refused.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
+    assert b'"error":"overloaded"' in refused
