@@ -40,10 +40,12 @@ def test_check_fails_naming_the_modified_file_with_a_diff(repo_copy: Path) -> No
     removed = [line for line in output.splitlines() if line.startswith("-  ")]
     added = [line for line in output.splitlines() if line.startswith("+  ")]
     assert [line.split("expr: ")[1] for line in removed] == [
-        "histogram_quantile(0.95, rate(rag_query_duration_seconds_bucket[5m])) > 0.9"
+        "histogram_quantile(0.95, sum by (job, le) (rate(rag_query_duration_seconds_bucket[5m])))"
+        " > 0.9"
     ]
     assert [line.split("expr: ")[1] for line in added] == [
-        "histogram_quantile(0.95, rate(rag_query_duration_seconds_bucket[5m])) > 0.5"
+        "histogram_quantile(0.95, sum by (job, le) (rate(rag_query_duration_seconds_bucket[5m])))"
+        " > 0.5"
     ]
 
 
