@@ -1,4 +1,5 @@
-"""Generators: thin renderers from `lab.spec` to the files the compose stack mounts.
+"""Generators: thin renderers from `lab.spec` to the files the compose stack mounts, and
+their Kubernetes counterparts for the Prometheus Operator (`lab.generate.kubernetes`).
 
 `render_all` returns every generated file; `write` puts them under a root directory and
 `drift` compares them with what is there (what `lab generate --check` reports).
@@ -13,6 +14,7 @@ from pathlib import Path
 from lab.generate import (
     alertmanager,
     grafana,
+    kubernetes,
     prometheus_config,
     prometheus_rules,
     promtool_tests,
@@ -29,6 +31,7 @@ OWNED_GLOBS = (
     "prometheus/rules/*.yml",
     "prometheus/tests/*.yml",
     "grafana/dashboards/*.json",
+    *(f"{directory}/*.yaml" for directory in kubernetes.DIRECTORIES),
     "prometheus/scenarios/*.yml",
     "alertmanager/scenarios/*.yml",
 )
@@ -42,6 +45,7 @@ def render_all(spec: Spec) -> list[GeneratedFile]:
         *promtool_tests.render(spec),
         *alertmanager.render(spec),
         *grafana.render(spec),
+        *kubernetes.render(spec),
         *scenario_variants.render(spec),
     ]
     paths = [f.path for f in files]
