@@ -128,14 +128,35 @@ class Lab:
         return sorted(self.state_dir.glob(f"{layout.SCRAPE_PREFIX}*.yml"))
 
     # --- the app -------------------------------------------------------------------------
+    # One replica: the admin API changes it at once. Several (`--scale app=N`, behind the
+    # gateway, which hands each connection to the next one): an admin call reaches one of
+    # them, so every replica is restarted instead, and each reads the faults file at start.
+    def replicas(self) -> int:
+        return sum(1 for t in self.prometheus.targets() if t.job == self.settings.app_job)
+
     def set_app_faults(self, faults: dict[str, Any]) -> None:
-        """Through the admin API now, and in the faults file the app reads at start."""
+        """In the faults file the app reads at start, and in every replica now."""
         self.write_file(layout.FAULTS_FILE, json.dumps(faults, indent=2) + "\n")
-        self.app.set_faults(**faults)
+        if self.replicas() > 1:
+            self._restart_app()
+        else:
+            self.app.set_faults(**faults)
 
     def clear_app_faults(self) -> None:
         self.remove_file(layout.FAULTS_FILE)
-        self.app.clear_faults()
+        if self.replicas() > 1:
+            self._restart_app()
+        else:
+            self.app.clear_faults()
+
+    def _restart_app(self) -> None:
+        self.restart_service("app")
+        poll_until(
+            self.app.ready,
+            timeout=READY_TIMEOUT_SECONDS,
+            interval=0.5,
+            describe="the app ready after its restart",
+        )
 
     # --- Prometheus and Alertmanager ------------------------------------------------------
     def reload_prometheus(self) -> None:

@@ -22,6 +22,9 @@ class FakeApp:
         self.faults.update(faults)
         return self.faults
 
+    def ready(self) -> bool:
+        return True
+
     def clear_faults(self) -> dict[str, Any]:
         if self.down:
             raise ServiceUnreachable("The RAG app is not reachable", compose_service="app")
@@ -29,12 +32,21 @@ class FakeApp:
         return self.faults
 
 
+@dataclass(frozen=True)
+class FakeTarget:
+    job: str = "rag-app"
+
+
 @dataclass
 class FakePrometheus:
     reloads: int = 0
+    app_replicas: int = 1
 
     def reload(self) -> None:
         self.reloads += 1
+
+    def targets(self) -> list[FakeTarget]:
+        return [FakeTarget()] * self.app_replicas + [FakeTarget("prometheus")]
 
 
 @dataclass

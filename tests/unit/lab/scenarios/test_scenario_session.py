@@ -263,3 +263,21 @@ def test_a_start_that_fails_halfway_leaves_nothing_broken(
     outcome = _session(lab, live, clock).start("throttled")
     assert outcome.code is ExitCode.FAILED
     assert StateStore(lab.lab.state_dir).load() is None
+
+
+def test_with_several_replicas_the_app_faults_reach_each_by_a_restart(
+    lab: FakeLab, live: Live, clock: Clock
+) -> None:
+    """Behind the gateway an admin call reaches one replica: with three, start and reset
+    restart the app (every replica reads the faults file at start) instead."""
+    lab.prometheus.app_replicas = 3
+    session = _session(lab, live, clock)
+    assert session.start("untraceable-request").code is ExitCode.OK
+    assert lab.app.faults == {}
+    assert json.loads((lab.lab.state_dir / layout.FAULTS_FILE).read_text()) == {
+        "lose_correlation_id": True
+    }
+    assert lab.restarts == ["app"]
+    assert session.reset().code is ExitCode.OK
+    assert lab.restarts == ["app", "app"]
+    assert not (lab.lab.state_dir / layout.FAULTS_FILE).exists()
