@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,9 @@ class DockerUnavailable(ServiceError):
     """The Docker engine cannot be asked to restart a service."""
 
 
-def restart_compose_service(project: str, service: str) -> None:
-    """Restart the containers of a compose service through the Docker engine."""
+def restart_compose_service(project: str, service: str, wait_healthy: bool) -> None:
+    """Restart the containers of a compose service through the Docker engine, together;
+    with `wait_healthy`, wait until their healthchecks pass."""
     try:
         import docker
         from docker.errors import DockerException
@@ -58,8 +60,22 @@ def restart_compose_service(project: str, service: str) -> None:
                 f"no container of service {service!r} in compose project {project!r}: start "
                 "the lab, or set --compose-project / LAB_COMPOSE_PROJECT"
             )
-        for container in containers:
-            container.restart(timeout=10)
+        # All at once: replicas restarted in turn would take their stop timeouts in turn.
+        with ThreadPoolExecutor(max_workers=len(containers)) as pool:
+            list(pool.map(lambda container: container.restart(timeout=10), containers))
+
+        def healthy() -> bool:
+            for container in containers:
+                container.reload()
+                health = container.attrs.get("State", {}).get("Health", {}).get("Status")
+                if health not in (None, "healthy"):  # None: no healthcheck to wait for
+                    return False
+            return True
+
+        if wait_healthy:
+            poll_until(
+                healthy, timeout=READY_TIMEOUT_SECONDS, interval=1, describe=f"{service} healthy"
+            )
     except DockerException as exc:
         raise DockerUnavailable(
             f"cannot restart {service} through the Docker engine ({exc}); "
@@ -75,7 +91,8 @@ class Lab:
     prometheus: PrometheusClient
     alertmanager: AlertmanagerClient
     sink: AlertSinkClient
-    restart_service: Callable[[str], None]
+    #: (service, wait until healthy): Alertmanager is ready long before its healthcheck says.
+    restart_service: Callable[[str, bool], None]
 
     @classmethod
     def connect(cls, settings: LabSettings, state_dir: Path) -> Lab:
@@ -87,8 +104,8 @@ class Lab:
             prometheus=ctx.prometheus,
             alertmanager=ctx.alertmanager,
             sink=ctx.alert_sink,
-            restart_service=lambda service: restart_compose_service(
-                settings.compose_project, service
+            restart_service=lambda service, wait_healthy: restart_compose_service(
+                settings.compose_project, service, wait_healthy
             ),
         )
 
@@ -150,7 +167,7 @@ class Lab:
             self.app.clear_faults()
 
     def _restart_app(self) -> None:
-        self.restart_service("app")
+        self.restart_service("app", True)
         poll_until(
             self.app.ready,
             timeout=READY_TIMEOUT_SECONDS,
@@ -163,7 +180,7 @@ class Lab:
         self.prometheus.reload()
 
     def restart_alertmanager(self) -> None:
-        self.restart_service("alertmanager")
+        self.restart_service("alertmanager", False)
         poll_until(
             self.alertmanager.ready,
             timeout=READY_TIMEOUT_SECONDS,

@@ -146,7 +146,7 @@ def test_a_running_scenario_survives_a_restart_of_the_app(scenario_lab: Scenario
     scenario = SCENARIOS["empty-latency-panels"]
     assert session.start(scenario.name).code is ExitCode.OK
     try:
-        lab.restart_service("app")
+        lab.restart_service("app", True)
         poll_until(lab.app.ready, timeout=60, interval=1, describe="the app ready again")
         assert poll_until(lambda: scenario.detect(lab), timeout=30, interval=2)
         assert session.status().code is ExitCode.OK
@@ -155,3 +155,24 @@ def test_a_running_scenario_survives_a_restart_of_the_app(scenario_lab: Scenario
     poll_until(
         lambda: _green(scenario_lab.stack), timeout=30, interval=2, describe="lab check green"
     )
+
+
+@pytest.mark.xdist_group("scenarios-replicas")
+@pytest.mark.stack(scale={"app": 3})
+def test_with_three_replicas_every_replica_gets_the_scenarios_faults(own_stack: Stack) -> None:
+    """Behind the gateway, start restarts every replica on the faults file: each one
+    answers with the fault (X-Served-By names three); reset takes it from all three."""
+    session = open_session(own_stack.settings, ROOT)
+    assert session.lab.replicas() == 3
+    assert session.start("empty-latency-panels").code is ExitCode.OK
+
+    def renamed_on_every_replica(renamed: bool) -> bool:
+        seen: dict[str, bool] = {}
+        for _ in range(12):  # a connection per request: the gateway goes round the replicas
+            reply = requests.get(f"{own_stack.app_url}/metrics", timeout=5)
+            seen[reply.headers["X-Served-By"]] = "rag_request_latency_seconds" in reply.text
+        return len(seen) == 3 and set(seen.values()) == {renamed}
+
+    poll_until(lambda: renamed_on_every_replica(True), timeout=60, interval=2)
+    assert session.reset().code is ExitCode.OK
+    poll_until(lambda: renamed_on_every_replica(False), timeout=60, interval=2)

@@ -100,6 +100,6 @@ def fake_lab(state_dir: Path) -> FakeLab:
         prometheus=cast(Any, prometheus),
         alertmanager=cast(Any, alertmanager),
         sink=cast(Any, None),
-        restart_service=restarts.append,
+        restart_service=lambda service, wait_healthy: restarts.append(service),
     )
     return FakeLab(lab, app, prometheus, alertmanager, restarts)
