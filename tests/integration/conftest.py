@@ -107,7 +107,9 @@ class LabCompose(DockerCompose):
 
     def _up(self, mode: str, services: list[str]) -> None:
         if services:
-            scale = [f"--scale={s}={n}" for s, n in self.scale.items() if s in services]
+            # Every scale, in every `up`: `up loadgen` brings its dependency `app` up too, and
+            # without the flag would scale it back to one.
+            scale = [f"--scale={s}={n}" for s, n in self.scale.items()]
             self._run_command([*self.compose_command_property, "up", mode, *scale, *services])
 
     def _run_command(
