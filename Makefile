@@ -9,8 +9,10 @@ INSTALLED := $(VENV)/.installed
 # The integration tests run on several stacks at once (pytest-xdist): one worker runs every
 # test of the shared stack in turn, each `disruptive` test gets a worker and a stack of its
 # own. They mostly wait (on alerts' `for`, on scrapes), so there are more workers than cores.
+# Each worker loads pytest's plugins: the fuzzers' (schemathesis, hypothesis), used only by
+# tests/unit and bench/, would cost every one of them a second of CPU at the start.
 INTEGRATION_WORKERS ?= 7
-PARALLEL_STACKS := -n $(INTEGRATION_WORKERS) --dist loadgroup
+PARALLEL_STACKS := -n $(INTEGRATION_WORKERS) --dist loadgroup -p no:schemathesis -p no:hypothesispytest
 
 .PHONY: help venv up down logs ps test test-unit test-reliability test-integration test-extended check check-in-compose generate lint format offline-images clean
 
@@ -39,8 +41,8 @@ ps: ## Show every service and its health
 
 test: test-unit test-reliability test-integration ## Unit, reliability, then integration tests against real containers
 
-test-unit: $(INSTALLED) ## Unit tests only (seconds, no Docker)
-	$(BIN)/pytest tests/unit -q
+test-unit: $(INSTALLED) ## Unit tests only (about a minute on two cores, no Docker)
+	$(BIN)/pytest tests/unit -q -n auto
 
 test-reliability: $(INSTALLED) ## Hostile input, slow clients and crashes against the app and the alert sink as local processes (under a minute, no Docker)
 	$(BIN)/pytest tests/reliability -m reliability -v

@@ -17,7 +17,8 @@ CONFIG_PATH = "prometheus/prometheus.yml"
 SCRAPE_TIMEOUT = "10s"
 
 
-def _timeout(interval: str) -> str:
+def scrape_timeout(interval: str) -> str:
+    """The timeout of a job scraped every `interval` (a timeout may not exceed it)."""
     return min(interval, SCRAPE_TIMEOUT, key=duration_seconds)
 
 
@@ -38,7 +39,7 @@ def render(spec: Spec) -> list[GeneratedFile]:
             {
                 "job_name": scraping.app_job,
                 "scrape_interval": scraping.app_scrape_interval,
-                "scrape_timeout": _timeout(scraping.app_scrape_interval),
+                "scrape_timeout": scrape_timeout(scraping.app_scrape_interval),
                 "metrics_path": "/metrics",
                 "dns_sd_configs": [
                     {

@@ -496,6 +496,32 @@ class Scraping:
         return f"{self.app_dns_name}:{self.app_port}"
 
 
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class KubernetesTarget:
+    """Where `lab generate`'s Kubernetes objects go (lab/generate/kubernetes).
+
+    `release` is the Helm release name of kube-prometheus-stack, whose Prometheus selects
+    PrometheusRules and ServiceMonitors labelled `release: <it>` by default.
+    """
+
+    namespace: str
+    release: str
+    app_replicas: int
+
+    def __post_init__(self) -> None:
+        for field, value in (("namespace", self.namespace), ("release", self.release)):
+            if not _DNS_LABEL.match(value):
+                raise ValueError(
+                    f"kubernetes {field} {value!r}: use at most 63 lower-case letters, digits"
+                    " and '-', starting and ending with a letter or digit (a DNS label)"
+                )
+        if self.app_replicas < 1:
+            raise ValueError(f"kubernetes app_replicas {self.app_replicas}: at least 1")
+
+
 @dataclass(frozen=True)
 class Spec:
     """Everything the lab generates, in one value."""
@@ -509,6 +535,7 @@ class Spec:
     datasource_uid: str
     datasource_url: str
     dashboards_path: str
+    kubernetes: KubernetesTarget
 
     @property
     def alerts(self) -> tuple[Alert, ...]:

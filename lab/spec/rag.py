@@ -17,6 +17,7 @@ from lab.spec.model import (
     Dashboard,
     GaugeFixture,
     HistogramFixture,
+    KubernetesTarget,
     Panel,
     PanelQuery,
     RatioFixture,
@@ -271,7 +272,7 @@ WATCHDOG = Alert(
 ALERTMANAGER_NOT_CONNECTED = Alert(
     name="AlertmanagerNotConnected",
     condition=Threshold(
-        'prometheus_notifications_alertmanagers_discovered{job="prometheus"}',
+        "prometheus_notifications_alertmanagers_discovered",
         Comparison.BELOW,
         1,
         Unit.COUNT,
@@ -815,6 +816,10 @@ SCRAPING = Scraping(
     rule_files="/etc/prometheus/rules/*.yml",
 )
 
+# The cluster side (README, "From the laptop to a cluster"): two app replicas behind a
+# Service, so the rules' per-job aggregation is exercised from the start.
+KUBERNETES = KubernetesTarget(namespace="rag-lab", release="kube-prometheus-stack", app_replicas=2)
+
 SPEC = Spec(
     scraping=SCRAPING,
     rule_groups=(RECORDING, ALERTS, RESILIENCE, SLO, META),
@@ -825,4 +830,5 @@ SPEC = Spec(
     datasource_uid="rag-prometheus",
     datasource_url="http://prometheus:9090",
     dashboards_path="/etc/grafana/dashboards",
+    kubernetes=KUBERNETES,
 )

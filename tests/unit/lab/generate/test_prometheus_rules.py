@@ -121,7 +121,7 @@ def test_meta_monitoring_has_watchdog_and_alertmanager_connection() -> None:
     assert rules["Watchdog"]["expr"] == "vector(1)"
     assert "for" not in rules["Watchdog"]
     assert rules["AlertmanagerNotConnected"]["expr"] == (
-        'prometheus_notifications_alertmanagers_discovered{job="prometheus"} < 1'
+        "prometheus_notifications_alertmanagers_discovered < 1"
     )
 
 
