@@ -106,7 +106,9 @@ class LabCompose(DockerCompose):
 
     def _up(self, mode: str, services: list[str]) -> None:
         if services:
-            scale = [f"--scale={s}={n}" for s, n in self.scale.items() if s in services]
+            # Every `up` gets every scale: `up loadgen` also brings up its dependency `app`,
+            # and without `--scale app=3` compose would take it back to one replica.
+            scale = [f"--scale={s}={n}" for s, n in self.scale.items()]
             self._run_command([*self.compose_command_property, "up", mode, *scale, *services])
 
     def _run_command(
