@@ -107,8 +107,8 @@ class LabCompose(DockerCompose):
 
     def _up(self, mode: str, services: list[str]) -> None:
         if services:
-            # Every scale, in every `up`: `up loadgen` brings its dependency `app` up too, and
-            # without the flag would scale it back to one.
+            # Every `up` gets every scale: `up loadgen` also brings up its dependency `app`,
+            # and without `--scale app=3` compose would take it back to one replica.
             scale = [f"--scale={s}={n}" for s, n in self.scale.items()]
             self._run_command([*self.compose_command_property, "up", mode, *scale, *services])
 
