@@ -25,6 +25,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -84,6 +85,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         private = disruptive or "own_stack" in fixtures or item.get_closest_marker("xdist_group")
         if not private:
             item.add_marker(pytest.mark.xdist_group(SHARED_STACK_GROUP))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Warn when xdist has fewer workers than units of work (the shared stack's group, each
+    test with a stack of its own): the extra units wait for a worker, maybe behind a drill
+    of minutes, and the suite takes that much longer (`INTEGRATION_WORKERS` in the Makefile)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") != "gw0":  # every worker collects; one says it
+        return
+    workers = int(os.environ["PYTEST_XDIST_WORKER_COUNT"])
+    units = {
+        next((str(m.args[0]) for m in item.iter_markers("xdist_group")), item.nodeid)
+        for item in session.items
+    }
+    if len(units) > workers:
+        warnings.warn(
+            f"{len(units)} units of work for {workers} xdist workers: give each a worker "
+            f"(INTEGRATION_WORKERS={len(units)} make test-integration)",
+            stacklevel=1,
+        )
 
 
 @dataclass
