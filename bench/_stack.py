@@ -29,7 +29,8 @@ from lab.clients.alert_sink import AlertSinkClient  # noqa: E402
 from lab.clients.app import AppClient  # noqa: E402
 from lab.settings import LabSettings  # noqa: E402
 
-SERVICES = ("app", "loadgen", "alert-sink", "alertmanager", "prometheus")
+# The gateway publishes the app's port (APP_PORT) in front of its replicas.
+SERVICES = ("app", "gateway", "loadgen", "alert-sink", "alertmanager", "prometheus")
 PORTS = {"app": "APP_PORT", "prometheus": "PROMETHEUS_PORT", "alertmanager": "ALERTMANAGER_PORT",
          "alert-sink": "ALERT_SINK_PORT"}  # fmt: skip
 IMAGE_VARIABLES = ("PYTHON_IMAGE", "PROMETHEUS_IMAGE", "ALERTMANAGER_IMAGE")

@@ -1,14 +1,15 @@
 """Where `lab check` reads the app's log lines from: the Docker engine, a file, or stdin.
 
 The compose stack's app container is found by its compose labels, so the check reads
-the same lines a person sees with `docker compose logs app`.
+the same lines a person sees with `docker compose logs app`. With several replicas
+(`--scale app=3`), `of_replica` narrows the source to the one that served a request.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -34,6 +35,11 @@ class LogSource(Protocol):
         time return everything they have)."""
         ...
 
+    def of_replica(self, replica: str) -> LogSource:
+        """The lines of one replica (its host name, as in X-Served-By), where the source
+        can tell replicas apart; else the source itself (its lines hold every replica's)."""
+        ...
+
 
 @dataclass
 class DockerLogSource:
@@ -41,10 +47,17 @@ class DockerLogSource:
 
     project: str
     service: str = "app"
+    replica: str | None = None  # a container's host name; None: the service's first container
 
     @property
     def description(self) -> str:
-        return f"docker logs of compose service {self.service!r} (project {self.project!r})"
+        where = f"compose service {self.service!r} (project {self.project!r})"
+        if self.replica:
+            return f"docker logs of replica {self.replica} of {where}"
+        return f"docker logs of {where}"
+
+    def of_replica(self, replica: str) -> DockerLogSource:
+        return replace(self, replica=replica)
 
     def lines_since(self, since: datetime) -> list[str]:
         try:
@@ -77,7 +90,23 @@ class DockerLogSource:
                 fix="start the lab (`docker compose up -d`) or set "
                 "--compose-project / LAB_COMPOSE_PROJECT",
             )
-        raw = containers[0].logs(stdout=True, stderr=True, since=since, timestamps=False)
+        container = containers[0]
+        if self.replica:
+            # Docker sets a container's host name to its short id unless told otherwise.
+            serving = [
+                c
+                for c in containers
+                if c.attrs.get("Config", {}).get("Hostname") == self.replica
+                or c.id.startswith(self.replica)
+            ]
+            if not serving:
+                raise LogSourceError(
+                    f"no running container of service {self.service!r} in project "
+                    f"{self.project!r} is replica {self.replica!r}",
+                    fix="the replica stopped after it answered; run the check again",
+                )
+            container = serving[0]
+        raw = container.logs(stdout=True, stderr=True, since=since, timestamps=False)
         return log_lines(raw.decode("utf-8", errors="replace"))
 
 
@@ -96,6 +125,9 @@ class FileLogSource:
     @property
     def description(self) -> str:
         return f"log file {self.path}"
+
+    def of_replica(self, replica: str) -> FileLogSource:
+        return self
 
     def lines_since(self, since: datetime) -> list[str]:
         try:
@@ -117,6 +149,9 @@ class StreamLogSource:
     @property
     def description(self) -> str:
         return "standard input"
+
+    def of_replica(self, replica: str) -> StreamLogSource:
+        return self
 
     def lines_since(self, since: datetime) -> list[str]:
         return [line.rstrip("\n") for line in self.read()]

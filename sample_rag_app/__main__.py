@@ -1,4 +1,7 @@
-"""``python -m sample_rag_app``: serve the app with uvicorn (one worker, JSON logs only)."""
+"""``python -m sample_rag_app``: serve the app with uvicorn (one worker, JSON logs only).
+
+One process per container: the lab scales by replicas (README, "Scaling out").
+"""
 
 from __future__ import annotations
 
@@ -23,13 +26,13 @@ def main() -> None:
     except ValidationError as exc:
         print(startup_error(exc), file=sys.stderr)
         raise SystemExit(2) from None
-    configure_logging(settings.log_level, settings.service_name)
+    configure_logging(settings.log_level, settings.service_name, replica=settings.replica_name)
     uvicorn.run(
         "sample_rag_app.main:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,
-        workers=1,
+        workers=settings.workers,
         access_log=False,  # the app writes its own JSON access line (event http_request)
         log_config=None,  # keep the JSON handler configure_logging installed
         log_level=settings.log_level,

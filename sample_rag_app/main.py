@@ -65,6 +65,7 @@ def create_app(
             secondary_model=settings.resilience_secondary_model,
             version=__version__,
             llm_provider=settings.llm_provider,
+            replica=settings.replica_name,
         )
     telemetry: PipelineTelemetry = NullTelemetry()
     if metrics is not None or settings.logging_enabled:
@@ -87,6 +88,7 @@ def create_app(
                 model=settings.llm_model,
                 host=settings.host,
                 port=settings.port,
+                replica=settings.replica_name,
                 admin_enabled=settings.admin_token is not None,
                 resilience=settings.resilience.enabled,
             )
@@ -123,6 +125,7 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         telemetry=telemetry,
         clock=clock,
+        replica=settings.replica_name,
     )
     app.include_router(router)
     document_question_limits(app)

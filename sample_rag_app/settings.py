@@ -16,6 +16,7 @@ turns the refusal into a message naming each environment variable and its allowe
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -57,6 +58,23 @@ class Settings(BaseSettings):
     )
     service_name: str = Field(
         "rag-app", description="Value of the `service` field on every log line. Default rag-app."
+    )
+    replica: str | None = Field(
+        None,
+        description="Which replica this process is: the `replica` field of every log line, "
+        "the X-Served-By response header and rag_build_info's `replica` label (empty counts "
+        "as unset). Default unset: "
+        "the host name, which Docker sets to the container's short id, so the replicas of "
+        "`docker compose up --scale app=3` tell themselves apart.",
+    )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=1,
+        description="uvicorn worker processes in this container: only 1. The lab scales by "
+        "replicas (`docker compose up -d --scale app=N`), one process each, so every counter, "
+        "gauge, exemplar, circuit breaker and admission limit belongs to one scrape target "
+        '(README, "Scaling out"). Default 1.',
     )
     timeout_keep_alive_seconds: int = Field(
         5, ge=1, description="Seconds an idle keep-alive connection stays open. Default 5."
@@ -234,6 +252,23 @@ class Settings(BaseSettings):
         given = given.model_dump() if isinstance(given, BaseModel) else dict(given)
         return rest | {"faults": given | flat}
 
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _one_worker_per_replica(cls, value: object) -> object:
+        """Refuse several workers with the reason and the way to scale instead."""
+        try:
+            workers = int(str(value))
+        except ValueError:
+            return value  # the type check reports it
+        if workers > 1:
+            raise ValueError(
+                f"{workers} workers in one container would each keep their own counters, "
+                "gauges, exemplars, circuit breakers and admission limits behind one scrape "
+                "target, so /metrics would answer for whichever worker got the scrape; scale "
+                f"with replicas instead: `docker compose up -d --scale app={workers}`"
+            )
+        return value
+
     @field_validator("admin_token", "openai_api_key", mode="before")
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
@@ -247,6 +282,11 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             return None
         return value
+
+    @property
+    def replica_name(self) -> str:
+        """The ``replica`` setting, else the host name (in Docker, the container's short id)."""
+        return self.replica or socket.gethostname()
 
     @property
     def llm_provider(self) -> Literal["simulated", "openai"]:

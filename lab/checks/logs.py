@@ -3,7 +3,9 @@
 Sends a query with a fresh correlation id, reads the app's log lines back, and proves
 they are JSON, all carry that id, and show the lifecycle in order; then follows the
 request's exemplar on the latency histogram back to the same id, which is how a person
-jumps from a slow bucket in Grafana to the request's logs.
+jumps from a slow bucket in Grafana to the request's logs. With several replicas the
+reply's X-Served-By names the one that served it: the logs and the exemplar are read
+from that replica.
 """
 
 from __future__ import annotations
@@ -170,6 +172,15 @@ def _check_existing(source: LogSource, evidence: Evidence) -> None:
     )
 
 
+def _exemplars_of(ctx: LabContext, replica: str) -> set[str]:
+    """The exemplar ids on the latency histogram of the replica that served the query (a
+    bucket's exemplar lives in that replica's process only); empty when it cannot be read."""
+    if not replica:
+        return exemplar_ids(ctx.app.metrics_text(openmetrics=True))
+    text = ctx.app.metrics_of_replica(replica, openmetrics=True)
+    return exemplar_ids(text) if text is not None else set()
+
+
 def _check_fresh(ctx: LabContext, source: LogSource, evidence: Evidence) -> None:
     # The app fails about 1 % of queries on purpose (the baseline), and a bucket keeps
     # only its latest exemplar, which concurrent traffic may replace between the answer
@@ -188,7 +199,7 @@ def _check_fresh(ctx: LabContext, source: LogSource, evidence: Evidence) -> None
         if reply.status_code != 200:
             evidence.add(f"· attempt {attempt}: /query answered {reply.status_code}, retrying")
             continue
-        exemplars = exemplar_ids(ctx.app.metrics_text(openmetrics=True))
+        exemplars = _exemplars_of(ctx, reply.served_by)
         if correlation_id in exemplars:
             break
     if reply is None or reply.status_code != 200:
@@ -203,9 +214,14 @@ def _check_fresh(ctx: LabContext, source: LogSource, evidence: Evidence) -> None
             f"not the {correlation_id!r} it was sent",
             fix=f"reuse a valid incoming {CORRELATION_HEADER} and echo it in the response header",
         )
+    served_by = f", served by replica {reply.served_by}" if reply.served_by else ""
     evidence.add(
-        f"✓ query sent with correlation id {correlation_id}", correlation_id=correlation_id
+        f"✓ query sent with correlation id {correlation_id}{served_by}",
+        correlation_id=correlation_id,
+        replica=reply.served_by,
     )
+    if reply.served_by:
+        source = source.of_replica(reply.served_by)
 
     def complete_trace() -> Trace | None:
         trace = trace_request(_read(source, started), correlation_id)

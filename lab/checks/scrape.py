@@ -2,8 +2,12 @@
 
 Proves the chain end to end: the app's /metrics parses as Prometheus exposition and
 carries the rag_* families the key panels and the course's alerts query (derived from
-lab/spec), Prometheus has the app as an UP target, scraped it recently and scrapes it
-often enough (`max_scrape_age_seconds`, `max_scrape_interval_seconds` in LabSettings).
+lab/spec), Prometheus has every replica of the app as an UP target (it discovers them by
+DNS: one with `docker compose up -d`, three with `--scale app=3`), scraped each recently
+and often enough (`max_scrape_age_seconds`, `max_scrape_interval_seconds` in
+LabSettings), and no replica has gone without a replacement (RagAppDown's own condition:
+a replica killed or stopped leaves discovery at once, so it is no longer a target to find
+DOWN).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from lab.checks.context import Evidence, run_check
 from lab.checks.result import CheckFailed, CheckResult
 from lab.context import LabContext
 from lab.spec.model import duration_seconds
-from lab.spec.rag import COURSE_ALERTS, SPEC
+from lab.spec.rag import COURSE_ALERTS, RAG_APP_DOWN, REPLICA_MEMORY, SPEC
 
 NAME = "scrape"
 TITLE = "Prometheus scrapes the app"
@@ -74,13 +78,39 @@ def _check(ctx: LabContext, evidence: Evidence) -> None:
         )
     down = [t for t in targets if not t.is_up]
     if down:
-        target = down[0]
+        named = "; ".join(
+            f"{t.instance} is {t.health.upper()}: {t.last_error or 'no error recorded yet'}"
+            for t in down
+        )
         raise CheckFailed(
-            f"target {target.scrape_url} is {target.health.upper()}: "
-            f"{target.last_error or 'no error recorded yet'}",
+            f"{len(down)} of {len(targets)} {settings.app_job} replica(s) not UP: {named}",
             fix="check that Prometheus can reach the app: `docker compose ps app`, "
             "and the target's lastError at http://localhost:9090/targets",
+            replicas_discovered=len(targets),
+            replicas_down=[t.instance for t in down],
         )
+    current = {t.instance for t in targets}
+    gone = sorted(
+        instance
+        for sample in ctx.prometheus.query(RAG_APP_DOWN.expr)
+        if (instance := sample.labels.get("instance")) and instance not in current
+    )
+    if gone:
+        raise CheckFailed(
+            f"{len(gone)} {settings.app_job} replica(s) gone without a replacement: "
+            f"{', '.join(gone)} (scraped within {REPLICA_MEMORY}, no longer discovered, and "
+            f"fewer replicas run now; {len(targets)} UP)",
+            fix="start it again: `docker compose up -d --scale app=N` with the number you "
+            f"want; after a deliberate scale-down this clears within {REPLICA_MEMORY}",
+            replicas_discovered=len(targets),
+            replicas_gone=gone,
+        )
+    evidence.add(
+        f"✓ {len(targets)} of {len(targets)} {settings.app_job} replica(s) UP "
+        "(discovered by DNS), none gone",
+        replicas_discovered=len(targets),
+        replicas_up=len(targets),
+    )
     now = datetime.now(UTC)
     for target in targets:
         if target.last_scrape is None:

@@ -5,17 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lab.clients.base import HttpClient, ServiceError
-from lab.spec.rag import CORRELATION_HEADER
+import requests
+
+from lab.clients.base import HttpClient, ServiceError, ServiceUnreachable
+from lab.spec.rag import CORRELATION_HEADER, SERVED_BY_HEADER
+
+OPENMETRICS = "application/openmetrics-text; version=1.0.0"
 
 
 @dataclass(frozen=True)
 class QueryReply:
-    """The app's answer to POST /query, with the HTTP status and correlation id it used."""
+    """The app's answer to POST /query: HTTP status, correlation id, and which replica
+    served it (empty when the app does not say)."""
 
     status_code: int
     correlation_id: str
     body: dict[str, Any]
+    served_by: str = ""
 
 
 class AppClient(HttpClient):
@@ -26,15 +32,48 @@ class AppClient(HttpClient):
         super().__init__(base_url, **kwargs)
         self.admin_token = admin_token
 
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """As the base class; the gateway's 502 `no_replica` (no replica of the app is
+        running behind it) is an unreachable app, like a refused connection."""
+        response = super()._request(method, path, **kwargs)
+        if response.status_code == 502 and _error_code(response) == "no_replica":
+            raise ServiceUnreachable(
+                f"{self.service_name} is not reachable at {self.base_url}{path} "
+                "(the gateway answers, but no replica of the app is running)",
+                compose_service=self.compose_service,
+            )
+        return response
+
     def ready(self) -> bool:
         return self.is_ready("/readyz")
 
     def metrics_text(self, *, openmetrics: bool = False) -> str:
-        accept = "application/openmetrics-text; version=1.0.0" if openmetrics else "text/plain"
+        accept = OPENMETRICS if openmetrics else "text/plain"
         response = self._request("GET", "/metrics", headers={"Accept": accept})
         if response.status_code != 200:
             raise ServiceError(f"GET /metrics answered {response.status_code}")
         return response.text
+
+    def metrics_of_replica(
+        self, replica: str, *, openmetrics: bool = False, attempts: int = 10
+    ) -> str | None:
+        """/metrics as `replica` serves it; None when `attempts` reads all met other replicas.
+
+        Behind the lab's gateway a kept-alive connection stays with one replica, so the
+        first read usually meets the replica that just answered a query on it; each read
+        closes its connection, so the next one is relayed to the next replica. An app that
+        names no replica (no X-Served-By) is taken to be the one.
+        """
+        accept = OPENMETRICS if openmetrics else "text/plain"
+        for _ in range(attempts):
+            response = self._request(
+                "GET", "/metrics", headers={"Accept": accept, "Connection": "close"}
+            )
+            if response.status_code != 200:
+                raise ServiceError(f"GET /metrics answered {response.status_code}")
+            if response.headers.get(SERVED_BY_HEADER, replica) == replica:
+                return response.text
+        return None
 
     def query(self, question: str, *, correlation_id: str, top_k: int = 4) -> QueryReply:
         response = self._request(
@@ -51,6 +90,7 @@ class AppClient(HttpClient):
             status_code=response.status_code,
             correlation_id=response.headers.get(CORRELATION_HEADER, ""),
             body=body,
+            served_by=response.headers.get(SERVED_BY_HEADER, ""),
         )
 
     def _admin(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
@@ -78,3 +118,12 @@ class AppClient(HttpClient):
     def set_resilience(self, **fields: Any) -> dict[str, Any]:
         """Change the fields given (e.g. `enabled=True`); returns the new configuration."""
         return self._admin("PUT", "/admin/resilience", json=fields)
+
+
+def _error_code(response: requests.Response) -> str | None:
+    """The `error` of a JSON error body (the app's and the gateway's shape), else None."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("error") if isinstance(body, dict) else None

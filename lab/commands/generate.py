@@ -63,8 +63,9 @@ def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
 def add(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "generate",
-        help="write the Prometheus, Alertmanager and Grafana files from lab/spec",
-        description="Render lab/spec into prometheus/, alertmanager/ and grafana/.",
+        help="write the Prometheus, Alertmanager, Grafana and Kubernetes files from lab/spec",
+        description="Render lab/spec into prometheus/, alertmanager/, grafana/ and their"
+        " kubernetes/ directories (and sample_rag_app/kubernetes/).",
     )
     parser.add_argument(
         "--check",

@@ -1,4 +1,5 @@
-"""Generators: thin renderers from `lab.spec` to the files the compose stack mounts.
+"""Generators: thin renderers from `lab.spec` to the files the compose stack mounts, and
+their Kubernetes counterparts for the Prometheus Operator (`lab.generate.kubernetes`).
 
 `render_all` returns every generated file; `write` puts them under a root directory and
 `drift` compares them with what is there (what `lab generate --check` reports).
@@ -13,6 +14,7 @@ from pathlib import Path
 from lab.generate import (
     alertmanager,
     grafana,
+    kubernetes,
     prometheus_config,
     prometheus_rules,
     promtool_tests,
@@ -24,7 +26,12 @@ __all__ = ["OWNED_GLOBS", "Drift", "GeneratedFile", "drift", "render_all", "stal
 
 # Directories whose matching files only the generators write: anything there that the spec
 # no longer produces (say, the test file of a removed alert) is stale.
-OWNED_GLOBS = ("prometheus/rules/*.yml", "prometheus/tests/*.yml", "grafana/dashboards/*.json")
+OWNED_GLOBS = (
+    "prometheus/rules/*.yml",
+    "prometheus/tests/*.yml",
+    "grafana/dashboards/*.json",
+    *(f"{directory}/*.yaml" for directory in kubernetes.DIRECTORIES),
+)
 
 
 def render_all(spec: Spec) -> list[GeneratedFile]:
@@ -35,6 +42,7 @@ def render_all(spec: Spec) -> list[GeneratedFile]:
         *promtool_tests.render(spec),
         *alertmanager.render(spec),
         *grafana.render(spec),
+        *kubernetes.render(spec),
     ]
     paths = [f.path for f in files]
     if len(paths) != len(set(paths)):

@@ -178,8 +178,13 @@ def dashboard_json(spec: Spec) -> dict[str, Any]:
     return encoded
 
 
+def dashboard_text(spec: Spec) -> str:
+    """The dashboard file's content: what Grafana provisions from disk or a ConfigMap."""
+    return json.dumps(dashboard_json(spec), indent=2, sort_keys=False) + "\n"
+
+
 def render(spec: Spec) -> list[GeneratedFile]:
-    board = json.dumps(dashboard_json(spec), indent=2, sort_keys=False) + "\n"
+    board = dashboard_text(spec)
     return [
         GeneratedFile(DATASOURCE_PATH, to_yaml(datasource(spec))),
         GeneratedFile(PROVIDER_PATH, to_yaml(provider(spec))),

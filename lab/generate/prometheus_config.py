@@ -1,4 +1,9 @@
-"""prometheus/prometheus.yml: the app's scrape job, rule files and the Alertmanager."""
+"""prometheus/prometheus.yml: the app's scrape job, rule files and the Alertmanager.
+
+The app's targets come from DNS (`dns_sd_configs`, type A): compose answers the service
+name with one address per replica, so `docker compose up -d --scale app=3` gives three
+targets, each with its own `instance` label (address:port), and no config change.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ CONFIG_PATH = "prometheus/prometheus.yml"
 SCRAPE_TIMEOUT = "10s"
 
 
-def _timeout(interval: str) -> str:
+def scrape_timeout(interval: str) -> str:
+    """The timeout of a job scraped every `interval` (a timeout may not exceed it)."""
     return min(interval, SCRAPE_TIMEOUT, key=duration_seconds)
 
 
@@ -33,9 +39,16 @@ def render(spec: Spec) -> list[GeneratedFile]:
             {
                 "job_name": scraping.app_job,
                 "scrape_interval": scraping.app_scrape_interval,
-                "scrape_timeout": _timeout(scraping.app_scrape_interval),
+                "scrape_timeout": scrape_timeout(scraping.app_scrape_interval),
                 "metrics_path": "/metrics",
-                "static_configs": [{"targets": [scraping.app_target]}],
+                "dns_sd_configs": [
+                    {
+                        "names": [scraping.app_dns_name],
+                        "type": "A",
+                        "port": scraping.app_port,
+                        "refresh_interval": scraping.app_dns_refresh_interval,
+                    }
+                ],
             },
             {"job_name": "prometheus", "static_configs": [{"targets": ["localhost:9090"]}]},
             {

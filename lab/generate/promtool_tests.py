@@ -4,6 +4,9 @@ For each alert the spec's fixture says how to make the alert's query take a valu
 threshold and the `for` duration this module derives four cases: quiet before the duration,
 firing at it (with the exact labels and annotations), quiet just inside the threshold, and
 resolved once the value recovers. Change a threshold in the spec and the inputs move with it.
+Alerts that aggregate over the app's replicas are also fed two replicas (one carrying the
+job's share), and per-replica alerts three (one stops answering, one disappears, one is
+replaced by a new one).
 State alerts (a one-hot gauge such as a circuit breaker's) get the same four cases in states:
 the unhealthy phase flaps between the unhealthy states, and the alert must hold through it.
 """
@@ -27,6 +30,7 @@ from lab.spec.model import (
     GaugeFixture,
     HistogramFixture,
     RatioFixture,
+    ReplicaFixture,
     ShareFixture,
     Spec,
     StateFixture,
@@ -65,7 +69,7 @@ def render_template(text: str, labels: dict[str, str], value: float) -> str:
     def expand(match: re.Match[str]) -> str:
         action = match.group(0)[3:-3]
         if action.startswith("$labels."):
-            return labels.get(action.removeprefix("$labels."), "<no value>")
+            return labels.get(action.removeprefix("$labels."), "")  # Go: a map's zero value
         if action.endswith("humanizeDuration"):
             return humanize_duration(value)
         if action.endswith("humanizePercentage"):
@@ -263,7 +267,7 @@ def _cases_for(alert: Alert, runbook_base_url: str) -> AlertCases:
             firing=Probe(firing, _histogram_result(fixture, firing)),
             quiet=Probe(quiet, _histogram_result(fixture, quiet)),
             healthy=fixture.healthy_bucket,
-            result_labels=parse_labels(fixture.labels),
+            result_labels=parse_labels(fixture.result_labels or fixture.labels),
             runbook_base_url=runbook_base_url,
         )
     return AlertCases(alert, 0, 0, Probe(1, 1), Probe(1, 1), 1, {}, runbook_base_url)
@@ -442,7 +446,117 @@ def test_cases(alert: Alert, runbook_base_url: str) -> list[tuple[str, dict[str,
         )
         group["input_series"] = [{"series": absent.other_series, "values": f"1x{hold + 5}"}]
         out.append((f"{name} fires when the series is absent for {alert.for_}", group))
+    if isinstance(alert.fixture, RatioFixture) and alert.fixture.other_instance is not None:
+        out += two_replica_cases(cases, alert.fixture, alert.fixture.other_instance)
+    if alert.also_replicas is not None:
+        out += replica_cases(cases, alert.also_replicas)
     return out
+
+
+def with_instance(selector: str, instance: str) -> str:
+    """The selector with its `instance` label set to another replica's."""
+    replaced, count = re.subn(r'instance="[^"]*"', f'instance="{instance}"', selector)
+    if count != 1:
+        raise ValueError(f"{selector!r} has no one instance label to replace")
+    return replaced
+
+
+def two_replica_cases(
+    cases: AlertCases, fixture: RatioFixture, other: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """Two replicas with equal traffic, all the errors on one: the job's ratio is half of
+    that replica's, so the alert fires once for the job when that half is past the
+    threshold, and stays quiet when only the one replica is."""
+    alert = cases.alert
+    hold = _minutes(alert.for_)
+    fires_at = cases.warmup + hold
+    horizon = fires_at + cases.settle + 5
+
+    def group(value: float, checks: list[tuple[int, list[Any]]]) -> dict[str, Any]:
+        errors = [(REQUESTS_PER_STEP * 2 * value / fixture.scale, horizon)]
+        requests = [(REQUESTS_PER_STEP, horizon)]
+        none = [(0.0, horizon)]
+        series = [
+            (fixture.numerator, errors),
+            (fixture.denominator, requests),
+            (with_instance(fixture.numerator, other), none),
+            (with_instance(fixture.denominator, other), requests),
+        ]
+        built = _group(cases, [], checks)
+        built["input_series"] = [
+            {"series": name, "values": counter_values(phases)} for name, phases in series
+        ]
+        return built
+
+    firing, quiet = cases.firing, cases.quiet
+    return [
+        (
+            f"{alert.name} fires once, for the job, when one of two replicas fails"
+            f" {_describe(alert, 2 * firing.result)} of its requests and the job"
+            f" {_describe(alert, firing.result)}",
+            group(firing.value, [(fires_at, [cases.expected(firing.result)])]),
+        ),
+        (
+            f"{alert.name} never fires when one of two replicas fails"
+            f" {_describe(alert, 2 * quiet.result)} of its requests but the job only"
+            f" {_describe(alert, quiet.result)}",
+            group(quiet.value, [(horizon - 1, [])]),
+        ),
+    ]
+
+
+def replica_cases(cases: AlertCases, fixture: ReplicaFixture) -> list[tuple[str, dict[str, Any]]]:
+    """Three replicas; from minute 2 one of them (the last) misbehaves: stops answering,
+    disappears from service discovery (its series ends in a staleness marker), or is
+    replaced by a fourth at a new address."""
+    alert = cases.alert
+    hold = _minutes(alert.for_)
+    healthy, *_, last = fixture.instances[:3]
+    new = fixture.instances[3]
+    horizon = 2 + hold + 5
+    steady = f"1x{horizon}"
+    keep = [
+        {"series": fixture.up(instance), "values": steady} for instance in fixture.instances[:2]
+    ]
+
+    def group(series: list[dict[str, str]], checks: list[tuple[int, list[Any]]]) -> dict[str, Any]:
+        built = _group(cases, [], checks)
+        built["input_series"] = keep + series
+        return built
+
+    job = parse_labels(fixture.job_labels)
+    named = {**job, "instance": last}
+    # Minutes 0 and 1 up, a staleness marker at 2 (what Prometheus writes when service
+    # discovery drops a target); the replacement (`_x2`: absent at 0 and 1) starts at 2.
+    gone = "1x1 stale"
+    return [
+        (
+            f"{alert.name} fires for the one replica of three that stops answering, by instance",
+            group(
+                [{"series": fixture.up(last), "values": f"1x1 0x{horizon - 1}"}],
+                [(1 + hold, []), (2 + hold, [cases.expected(0, named)])],
+            ),
+        ),
+        (
+            f"{alert.name} fires for a replica gone without a replacement (killed, stopped,"
+            " scaled away), by instance",
+            group(
+                [{"series": fixture.up(last), "values": gone}],
+                [(1 + hold, []), (2 + hold, [cases.expected(1, named)])],
+            ),
+        ),
+        (
+            f"{alert.name} never fires for a replica replaced by a new one at a new address"
+            f" (a recreate; {healthy} and the others keep running)",
+            group(
+                [
+                    {"series": fixture.up(last), "values": gone},
+                    {"series": fixture.up(new), "values": f"_x2 1x{horizon - 3}"},
+                ],
+                [(t, []) for t in range(2, horizon)],
+            ),
+        ),
+    ]
 
 
 def file_name(alert: Alert) -> str:

@@ -129,6 +129,9 @@ class RatioFixture:
     window: str  # how long a change takes to leave the query's range
     healthy: float = 0.0
     result_labels: str | None = None  # labels the query returns; default: the series' own
+    # A second replica's `instance`: the query aggregates over replicas, so the tests also
+    # feed two, the share carried by one of them, and expect one result for the job.
+    other_instance: str | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,7 @@ class HistogramFixture:
     quantile: float
     window: str
     healthy_bucket: float  # upper bound of the bucket healthy traffic lands in
+    result_labels: str | None = None  # labels the query returns; default: the series' own
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,27 @@ class AbsentFixture:
 
     result_labels: str  # the labels absent() gives its one series
     other_series: str  # an unrelated series so the test has input
+
+
+@dataclass(frozen=True)
+class ReplicaFixture:
+    """Several replicas of one scrape job (`up` per instance), for a per-replica alert.
+
+    The tests take three replicas and make one of them stop answering, then one of them
+    disappear without a replacement (killed, stopped, scaled away: service discovery
+    drops it), then one of them be replaced by a new replica at a new address (a
+    recreate); the alert must fire for the first two, naming the instance, and stay quiet
+    for the third."""
+
+    job_labels: str  # the job's labels, e.g. job="rag-app"
+    instances: tuple[str, ...]  # four instance values: three replicas and a replacement
+
+    def __post_init__(self) -> None:
+        if len(set(self.instances)) != 4:
+            raise ValueError("replica fixture: four different instances (three and a new one)")
+
+    def up(self, instance: str) -> str:
+        return f'up{{{self.job_labels}, instance="{instance}"}}'
 
 
 @dataclass(frozen=True)
@@ -221,6 +246,7 @@ class Alert:
     labels: tuple[tuple[str, str], ...] = ()
     runbook: str | None = None  # runbook page name; defaults to the alert name
     also_absent: AbsentFixture | None = None  # also tested with its series absent
+    also_replicas: ReplicaFixture | None = None  # also tested with several replicas
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -445,13 +471,55 @@ class Scraping:
     app_scrape_interval: str
     evaluation_interval: str
     app_job: str
-    app_target: str
+    # The app's replicas are found by name: compose answers `app` with one address per
+    # running replica (`--scale app=N`), and Prometheus asks again every refresh interval.
+    app_dns_name: str
+    app_port: int
+    app_dns_refresh_interval: str
     alertmanager_target: str
     rule_files: str
 
     def __post_init__(self) -> None:
-        for text in (self.scrape_interval, self.app_scrape_interval, self.evaluation_interval):
+        for text in (
+            self.scrape_interval,
+            self.app_scrape_interval,
+            self.evaluation_interval,
+            self.app_dns_refresh_interval,
+        ):
             duration_seconds(text)
+        if not 1 <= self.app_port <= 65535:
+            raise ValueError(f"app port {self.app_port} is not a TCP port")
+
+    @property
+    def app_target(self) -> str:
+        """`name:port` of the app: one replica's address, or all of them, as DNS answers."""
+        return f"{self.app_dns_name}:{self.app_port}"
+
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class KubernetesTarget:
+    """Where `lab generate`'s Kubernetes objects go (lab/generate/kubernetes).
+
+    `release` is the Helm release name of kube-prometheus-stack, whose Prometheus selects
+    PrometheusRules and ServiceMonitors labelled `release: <it>` by default.
+    """
+
+    namespace: str
+    release: str
+    app_replicas: int
+
+    def __post_init__(self) -> None:
+        for field, value in (("namespace", self.namespace), ("release", self.release)):
+            if not _DNS_LABEL.match(value):
+                raise ValueError(
+                    f"kubernetes {field} {value!r}: use at most 63 lower-case letters, digits"
+                    " and '-', starting and ending with a letter or digit (a DNS label)"
+                )
+        if self.app_replicas < 1:
+            raise ValueError(f"kubernetes app_replicas {self.app_replicas}: at least 1")
 
 
 @dataclass(frozen=True)
@@ -467,6 +535,7 @@ class Spec:
     datasource_uid: str
     datasource_url: str
     dashboards_path: str
+    kubernetes: KubernetesTarget
 
     @property
     def alerts(self) -> tuple[Alert, ...]:

@@ -17,10 +17,12 @@ from lab.spec.model import (
     Dashboard,
     GaugeFixture,
     HistogramFixture,
+    KubernetesTarget,
     Panel,
     PanelQuery,
     RatioFixture,
     RecordingRule,
+    ReplicaFixture,
     RuleGroup,
     Scraping,
     Severity,
@@ -33,16 +35,33 @@ from lab.spec.model import (
 )
 
 APP_JOB = "rag-app"
-APP_LABELS = 'job="rag-app", instance="app:8000"'
+# Test fixtures' instances: compose's DNS gives each replica an address (dns_sd_configs).
+REPLICA_INSTANCES = ("172.18.0.4:8000", "172.18.0.5:8000", "172.18.0.6:8000", "172.18.0.7:8000")
+APP_LABELS = f'job="{APP_JOB}", instance="{REPLICA_INSTANCES[0]}"'
 PROMETHEUS_LABELS = 'job="prometheus", instance="localhost:9090"'
 # The buckets of rag_query_duration_seconds, from the app's metrics contract.
 LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 
-# --- The course's expressions, verbatim: learners recognise them in rules and panels. ---
-P95_LATENCY = "histogram_quantile(0.95, rate(rag_query_duration_seconds_bucket[5m]))"
-ERROR_RATE_PERCENT = "rate(rag_errors_total[5m]) / rate(rag_requests_total[5m]) * 100"
-ERROR_RATE_ALERT_QUERY = "(rate(rag_errors_total[5m]) / rate(rag_requests_total[5m])) * 100"
-CACHE_HIT_PERCENT = "rate(rag_cache_hits_total[5m]) / rate(rag_cache_requests_total[5m]) * 100"
+# --- The course's expressions, summed over the app's replicas. ---
+# The course writes them for one process: `rate(rag_errors_total[5m]) /
+# rate(rag_requests_total[5m]) * 100`. With several replicas (`--scale app=3`) that gives a
+# line per replica, and neither a sum nor an average of their ratios is the service's error
+# rate; the ratio of the sums is (a replica with more traffic weighs more). Quantiles work
+# the same way: sum the buckets by `le`, then take the quantile. With one replica each
+# expression returns exactly the course's number. Alerts keep `job` (`sum by (job)`), the
+# panels give one number (`sum`); per-replica lines live in their own panels.
+P95_LATENCY = "histogram_quantile(0.95, sum by (le) (rate(rag_query_duration_seconds_bucket[5m])))"
+P95_LATENCY_ALERT_QUERY = (
+    "histogram_quantile(0.95, sum by (job, le) (rate(rag_query_duration_seconds_bucket[5m])))"
+)
+ERROR_RATE_PERCENT = "sum(rate(rag_errors_total[5m])) / sum(rate(rag_requests_total[5m])) * 100"
+ERROR_RATE_ALERT_QUERY = (
+    "(sum by (job) (rate(rag_errors_total[5m])) / sum by (job) (rate(rag_requests_total[5m])))"
+    " * 100"
+)
+CACHE_HIT_PERCENT = (
+    "sum(rate(rag_cache_hits_total[5m])) / sum(rate(rag_cache_requests_total[5m])) * 100"
+)
 COST_PER_HOUR = "sum(increase(rag_cost_usd_total[1h]))"
 
 # --- SLO thresholds. ---
@@ -104,24 +123,29 @@ AVAILABILITY = AvailabilitySLO(
 )
 
 
-def _ratio_fixture(window: str, scale: float, *, labels: str = APP_LABELS) -> RatioFixture:
+def _error_ratio_fixture(window: str, scale: float) -> RatioFixture:
+    """Errors over requests, aggregated to the job, tested with one and with two replicas."""
     return RatioFixture(
-        numerator=f"rag_errors_total{{{labels}}}",
-        denominator=f"rag_requests_total{{{labels}}}",
+        numerator=f"rag_errors_total{{{APP_LABELS}}}",
+        denominator=f"rag_requests_total{{{APP_LABELS}}}",
         scale=scale,
         window=window,
+        result_labels=f'job="{APP_JOB}"',
+        other_instance=REPLICA_INSTANCES[1],
     )
 
 
 HIGH_P95_LATENCY = Alert(
     name="HighP95Latency",
-    condition=Threshold(P95_LATENCY, Comparison.ABOVE, P95_LATENCY_SECONDS, Unit.SECONDS),
+    condition=Threshold(
+        P95_LATENCY_ALERT_QUERY, Comparison.ABOVE, P95_LATENCY_SECONDS, Unit.SECONDS
+    ),
     for_="5m",
     severity=Severity.WARNING,
     summary="RAG query p95 latency is above its SLO",
     description=(
-        "95 % of RAG queries on {{ $labels.instance }} should finish within the latency SLO;"
-        " over the last 5 minutes the slowest 5 % took longer."
+        "95 % of RAG queries to {{ $labels.job }} (all replicas) should finish within the"
+        " latency SLO; over the last 5 minutes the slowest 5 % took longer."
     ),
     fixture=HistogramFixture(
         metric="rag_query_duration_seconds",
@@ -130,6 +154,7 @@ HIGH_P95_LATENCY = Alert(
         quantile=0.95,
         window="5m",
         healthy_bucket=0.2,
+        result_labels=f'job="{APP_JOB}"',
     ),
 )
 
@@ -142,10 +167,10 @@ HIGH_ERROR_RATE = Alert(
     severity=Severity.CRITICAL,
     summary="More than the allowed share of RAG queries are failing",
     description=(
-        "The share of RAG query requests on {{ $labels.instance }} that failed over the"
-        " last 5 minutes is too high: users are getting errors instead of answers."
+        "The share of RAG query requests to {{ $labels.job }} (all replicas) that failed"
+        " over the last 5 minutes is too high: users are getting errors instead of answers."
     ),
-    fixture=_ratio_fixture("5m", 100.0),
+    fixture=_error_ratio_fixture("5m", 100.0),
 )
 
 LOW_RATE_LIMIT_HEADROOM = Alert(
@@ -193,20 +218,42 @@ CIRCUIT_BREAKER_OPEN = Alert(
     fixture=BREAKER_STATE,
 )
 
+# How long Prometheus remembers a replica that has gone. Compose keeps no desired replica
+# count, and its DNS drops a killed or stopped replica at once, so its target (and its
+# `up == 0`) vanishes within one DNS refresh. RagAppDown therefore also fires for an
+# instance seen within this window that is gone while fewer replicas run than did in it;
+# a recreated replica (a new address, the count unchanged) does not fire. The price: a
+# deliberate scale-down looks the same and fires for the removed replicas until the
+# window has passed (the runbook says to silence it), and a killed replica that nobody
+# restarts resolves after it. 15 minutes: long enough for someone to look, short enough
+# that a scale-down does not page for an hour.
+REPLICA_MEMORY = "15m"
+_UP = f'up{{job="{APP_JOB}"}}'
+
 RAG_APP_DOWN = Alert(
     name="RagAppDown",
-    condition=f'up{{job="{APP_JOB}"}} == 0\nor\nabsent(up{{job="{APP_JOB}"}})',
+    condition=(
+        f"{_UP} == 0\n"
+        "or\n"
+        f"(max_over_time({_UP}[{REPLICA_MEMORY}]) unless {_UP})\n"
+        f"  and on (job) (count by (job) ({_UP})"
+        f" < max_over_time(count by (job) ({_UP})[{REPLICA_MEMORY}:]))\n"
+        "or\n"
+        f"absent({_UP})"
+    ),
     for_="1m",
     severity=Severity.CRITICAL,
-    summary="Prometheus cannot scrape the RAG app",
+    summary="Prometheus cannot scrape the RAG app (a replica, or all of it)",
     description=(
-        "The rag-app scrape target is down or missing from Prometheus: the app is not"
-        " running, not reachable, or not configured as a target. No app metric is fresh."
+        "A rag-app replica is down, or gone without a replacement (killed, stopped or scaled"
+        " away), or the job has no scrape target at all: that replica serves nobody and its"
+        " metrics are stale. Replica (scrape target): {{ $labels.instance }}."
     ),
     fixture=GaugeFixture(series=f"up{{{APP_LABELS}}}", healthy=1, firing=0),
     also_absent=AbsentFixture(
         result_labels=f'job="{APP_JOB}"', other_series=f"up{{{PROMETHEUS_LABELS}}}"
     ),
+    also_replicas=ReplicaFixture(job_labels=f'job="{APP_JOB}"', instances=REPLICA_INSTANCES),
 )
 
 WATCHDOG = Alert(
@@ -225,7 +272,7 @@ WATCHDOG = Alert(
 ALERTMANAGER_NOT_CONNECTED = Alert(
     name="AlertmanagerNotConnected",
     condition=Threshold(
-        'prometheus_notifications_alertmanagers_discovered{job="prometheus"}',
+        "prometheus_notifications_alertmanagers_discovered",
         Comparison.BELOW,
         1,
         Unit.COUNT,
@@ -372,6 +419,7 @@ def _burn_alerts(slo: AvailabilitySLO) -> tuple[Alert, ...]:
                     scale=1.0,
                     window=w.short,
                     result_labels=f'job="{APP_JOB}"',
+                    other_instance=REPLICA_INSTANCES[1],
                 ),
             )
         )
@@ -418,6 +466,10 @@ COURSE_ALERTS = (HIGH_P95_LATENCY, HIGH_ERROR_RATE, LOW_RATE_LIMIT_HEADROOM)
 #: The header that carries a request's correlation id, both ways: check 4 sends one and
 #: follows it through the logs (tests/unit/lab/spec/test_app_contract.py ties it to the app).
 CORRELATION_HEADER = "X-Correlation-ID"
+
+#: The response header naming the replica that served a request (its host name): check 4
+#: reads that replica's logs and exemplars (test_app_contract.py ties it to the app).
+SERVED_BY_HEADER = "X-Served-By"
 
 #: The log events of one answered query, in order: check 4 follows a request through them
 #: (the app logs them; tests/unit/lab/spec/test_app_contract.py ties the two).
@@ -478,7 +530,7 @@ DASHBOARD = Dashboard(
             "p95 Latency",
             "95th percentile of RAG query latency (click an exemplar for its correlation id).",
             "s",
-            (PanelQuery(P95_LATENCY, "p95 {{instance}}", exemplar=True),),
+            (PanelQuery(P95_LATENCY, "p95", exemplar=True),),
             threshold_alerts=("HighP95Latency",),
             min=0,
         ),
@@ -487,7 +539,7 @@ DASHBOARD = Dashboard(
             "Error Rate (%)",
             "Share of RAG query requests that failed.",
             "percent",
-            (PanelQuery(ERROR_RATE_PERCENT, "errors % {{instance}}"),),
+            (PanelQuery(ERROR_RATE_PERCENT, "errors %"),),
             threshold_alerts=("HighErrorRate",),
             min=0,
         ),
@@ -496,7 +548,7 @@ DASHBOARD = Dashboard(
             "Cache Hit Rate (%)",
             "Share of queries answered from the response cache.",
             "percent",
-            (PanelQuery(CACHE_HIT_PERCENT, "cache hits % {{instance}}"),),
+            (PanelQuery(CACHE_HIT_PERCENT, "cache hits %"),),
             min=0,
             max=100,
         ),
@@ -538,7 +590,8 @@ DASHBOARD = Dashboard(
         Panel(
             7,
             "Rate-Limit Headroom (%)",
-            "How much of the LLM provider's rate limit is left.",
+            "How much of the LLM provider's rate limit is left, per replica: each replica"
+            " simulates its own provider limit.",
             "percent",
             (PanelQuery("rag_rate_limit_headroom_percent", "headroom % {{instance}}"),),
             threshold_alerts=("LowRateLimitHeadroom",),
@@ -707,6 +760,25 @@ DASHBOARD = Dashboard(
             min=0,
             stacked=True,
         ),
+        Panel(
+            21,
+            "Replicas Up",
+            "One line per app replica Prometheus discovered (by DNS): 1 while it is scraped,"
+            " 0 when it stops answering; RagAppDown fires per replica.",
+            "short",
+            (PanelQuery(_UP, "{{instance}}"),),
+            threshold_alerts=(),
+            min=0,
+            max=1,
+        ),
+        Panel(
+            22,
+            "Requests per Second by Replica",
+            "How the traffic spreads over the app's replicas (loadgen takes them in turn).",
+            "reqps",
+            (PanelQuery("sum by (instance) (rate(rag_requests_total[5m]))", "{{instance}}"),),
+            min=0,
+        ),
     ),
 )
 
@@ -735,10 +807,18 @@ SCRAPING = Scraping(
     # Recording rules and alerts follow the app's data at its pace.
     evaluation_interval="5s",
     app_job=APP_JOB,
-    app_target="app:8000",
+    app_dns_name="app",
+    app_port=8000,
+    # How soon a new replica is scraped, and a removed one dropped (RagAppDown then still
+    # names it: see its condition).
+    app_dns_refresh_interval="5s",
     alertmanager_target="alertmanager:9093",
     rule_files="/etc/prometheus/rules/*.yml",
 )
+
+# The cluster side (README, "From the laptop to a cluster"): two app replicas behind a
+# Service, so the rules' per-job aggregation is exercised from the start.
+KUBERNETES = KubernetesTarget(namespace="rag-lab", release="kube-prometheus-stack", app_replicas=2)
 
 SPEC = Spec(
     scraping=SCRAPING,
@@ -750,4 +830,5 @@ SPEC = Spec(
     datasource_uid="rag-prometheus",
     datasource_url="http://prometheus:9090",
     dashboards_path="/etc/grafana/dashboards",
+    kubernetes=KUBERNETES,
 )

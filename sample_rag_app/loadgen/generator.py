@@ -1,18 +1,24 @@
 """The load generator: Poisson arrivals at a steady mean rate, sent from a thread pool.
 
 It never crashes on the app's errors or timeouts: each outcome is counted and logged,
-and a progress line summarises them periodically.
+and a progress line summarises them periodically. With several replicas behind one name
+(compose's DNS for `--scale app=N`), each request goes to the next of the name's current
+addresses (`ReplicaRotation`), so the traffic spreads evenly and a replica that leaves the
+name stops getting any.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
+import socket
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 import requests
 import structlog
@@ -29,6 +35,52 @@ def new_correlation_id() -> str:
     return f"loadgen-{uuid.uuid4().hex[:16]}"
 
 
+Resolver = Callable[[str, int], list[str]]
+
+
+def resolve_addresses(host: str, port: int) -> list[str]:
+    """The host's addresses, sorted (IPv4 only when it has any); [] when it does not resolve."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return []
+    ipv4 = sorted({str(info[4][0]) for info in infos if info[0] == socket.AF_INET})
+    return ipv4 or sorted({str(info[4][0]) for info in infos})
+
+
+class ReplicaRotation:
+    """Where the next request goes: the next address of the target's name, looked up anew.
+
+    Compose answers a scaled service's name with one address per running replica. A
+    pooled HTTP client resolves it once and then keeps its keep-alive connection, so all
+    traffic would reach one replica; looking the name up for each request (compose's DNS
+    is local and fast) and taking the addresses in turn spreads it evenly, and follows
+    replicas that come and go. The request keeps the name in its Host header.
+    """
+
+    def __init__(self, target_url: str, *, resolve: Resolver = resolve_addresses) -> None:
+        parts = urlsplit(target_url.rstrip("/"))
+        self._base = target_url.rstrip("/")
+        self._scheme = parts.scheme
+        self._host = parts.hostname or ""
+        self._port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._path = parts.path
+        self._host_header = parts.netloc
+        self._resolve = resolve
+        self._turn = itertools.count()
+
+    def next_base(self) -> tuple[str, dict[str, str]]:
+        """The base URL of the next request and the headers it needs (Host)."""
+        if self._scheme != "http":
+            return self._base, {}
+        addresses = self._resolve(self._host, self._port)
+        if not addresses or addresses == [self._host]:
+            return self._base, {}
+        address = addresses[next(self._turn) % len(addresses)]
+        netloc = f"[{address}]:{self._port}" if ":" in address else f"{address}:{self._port}"
+        return f"http://{netloc}{self._path}", {"Host": self._host_header}
+
+
 class LoadGenerator:
     """Sends ``POST /query`` to ``settings.target_url`` until stopped or the duration ends."""
 
@@ -39,6 +91,7 @@ class LoadGenerator:
         rng: random.Random | None = None,
         session_factory: Callable[[], requests.Session] = requests.Session,
         clock: Callable[[], float] = time.monotonic,
+        resolve: Resolver = resolve_addresses,
     ) -> None:
         self.settings = settings
         self._rng = rng or random.Random(settings.seed)
@@ -51,6 +104,11 @@ class LoadGenerator:
         self.outcomes: Counter[str] = Counter()
         self.stop_event = threading.Event()
         self._base = settings.target_url.rstrip("/")
+        self._rotation = (
+            ReplicaRotation(settings.target_url, resolve=resolve)
+            if settings.spread_over_replicas
+            else None
+        )
 
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
@@ -90,11 +148,12 @@ class LoadGenerator:
         correlation_id = new_correlation_id()
         start = time.perf_counter()
         outcome: str
+        base, headers = self._rotation.next_base() if self._rotation else (self._base, {})
         try:
             response = self._session().post(
-                f"{self._base}/query",
+                f"{base}/query",
                 json={"question": question, "top_k": self.settings.top_k},
-                headers={CORRELATION_HEADER: correlation_id},
+                headers={CORRELATION_HEADER: correlation_id, **headers},
                 timeout=self.settings.request_timeout_seconds,
             )
             outcome = "ok" if response.status_code == 200 else f"http_{response.status_code}"

@@ -16,6 +16,14 @@ class LoadgenSettings(BaseSettings):
     target_url: str = Field(
         "http://app:8000", description="Base URL of the app. Default http://app:8000."
     )
+    spread_over_replicas: bool = Field(
+        True,
+        description="Resolve the target's host name before every request and take its "
+        "addresses in turn, so that with several replicas (`docker compose up -d --scale "
+        "app=3`, one DNS address each) every replica gets its share, instead of all requests "
+        "riding one pooled keep-alive connection to one replica. Plain http only (an https "
+        "certificate names the host, not its addresses). Default true.",
+    )
     rate_per_second: float = Field(
         2.0, gt=0, le=1000, description="Mean queries per second (Poisson). Default 2."
     )

@@ -54,6 +54,8 @@ def allowed_range(field: FieldInfo) -> str:
     if lower is None and upper is None:
         return kind
     if lower is not None and upper is not None and lower[0] == ">=" and upper[0] == "<=":
+        if lower[1] == upper[1]:
+            return f"only {_number(lower[1], integer)}"
         return f"{kind} from {_number(lower[1], integer)} to {_number(upper[1], integer)}"
     words = {">=": "at least", ">": "greater than", "<=": "at most", "<": "less than"}
     parts = [f"{words[b[0]]} {_number(b[1], integer)}" for b in (lower, upper) if b is not None]

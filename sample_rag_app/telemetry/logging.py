@@ -1,6 +1,7 @@
 """structlog set up for speed: one orjson-rendered JSON object per line on stdout.
 
-Every line has ``timestamp`` (ISO 8601, UTC), ``level``, ``event`` and ``service``;
+Every line has ``timestamp`` (ISO 8601, UTC), ``level``, ``event`` and ``service``, and
+the app's lines ``replica`` (which of several replicas wrote it);
 lines written while a request is served also carry its ``correlation_id`` (bound to
 contextvars by the transport middleware). Standard-library records (uvicorn's) go
 through the same processors, so stdout holds nothing but JSON lines.
@@ -50,19 +51,23 @@ class _UtcTimestamp:
 
 
 class _StandardFields:
-    """Adds ``level``, ``timestamp`` and ``service`` (unless the event sets its own) to
+    """Adds ``level``, ``timestamp``, ``service`` and ``replica`` (unless the event sets its
+    own; ``replica`` only when given) to
     every event, and renders a traceback passed as ``exc_info``, in one processor: each
     processor is a call on every line written (structlog's add_log_level, TimeStamper and
     format_exc_info, folded)."""
 
-    def __init__(self, service: str) -> None:
+    def __init__(self, service: str, replica: str | None = None) -> None:
         self.service = service
+        self.replica = replica
         self.timestamp = _UtcTimestamp()
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
         event_dict["level"] = _LEVEL_OF_METHOD.get(method_name, method_name)
         event_dict["timestamp"] = self.timestamp()
         event_dict.setdefault("service", self.service)
+        if self.replica is not None:
+            event_dict.setdefault("replica", self.replica)
         if "exc_info" in event_dict:
             return structlog.processors.format_exc_info(logger, method_name, event_dict)
         return event_dict
@@ -78,25 +83,27 @@ def _render_json(logger: WrappedLogger, method_name: str, event_dict: EventDict)
     return orjson.dumps(event_dict, default=str)
 
 
-def shared_processors(service: str) -> list[Processor]:
+def shared_processors(service: str, replica: str | None = None) -> list[Processor]:
     """The processors every line goes through before rendering."""
-    return [structlog.contextvars.merge_contextvars, _StandardFields(service)]
+    return [structlog.contextvars.merge_contextvars, _StandardFields(service, replica)]
 
 
 def configure_logging(
     level: str = "info",
     service: str = "rag-app",
     *,
+    replica: str | None = None,
     stream: BinaryIO | None = None,
     cache_logger_on_first_use: bool = True,
     route_stdlib: bool = True,
 ) -> None:
     """Configure structlog (and, with ``route_stdlib``, the root stdlib logger) for JSON lines.
 
-    ``stream`` is a binary file (default ``sys.stdout.buffer``).
+    ``stream`` is a binary file (default ``sys.stdout.buffer``); ``replica`` names the
+    replica on every line (the app's; the load generator has none).
     """
     numeric = _LEVELS.get(level.lower(), logging.INFO)
-    shared = shared_processors(service)
+    shared = shared_processors(service, replica)
     structlog.configure(
         processors=[*shared, _render_json],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

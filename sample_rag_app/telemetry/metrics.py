@@ -74,6 +74,7 @@ class RagMetrics:
         llm_provider: str,
         secondary_model: str | None = None,
         python_version: str | None = None,
+        replica: str = "",
     ) -> None:
         self.registry = registry
         self.model = model
@@ -179,13 +180,15 @@ class RagMetrics:
         # --- what is running --------------------------------------------------------------
         Gauge(
             "rag_build_info",
-            "Always 1; the labels describe the running build.",
-            ["version", "python_version", "llm_provider"],
+            "Always 1; the labels describe the running build, and `replica` which replica "
+            "(host name) the scrape target is, as in its logs and X-Served-By header.",
+            ["version", "python_version", "llm_provider", "replica"],
             registry=registry,
         ).labels(
             version=version,
             python_version=python_version or platform.python_version(),
             llm_provider=llm_provider,
+            replica=replica,
         ).set(1)
 
         # --- resilience (M2.4): all at rest while RAG_RESILIENCE is off -------------------

@@ -9,6 +9,10 @@ characters of ``[A-Za-z0-9._-]``. A malformed header does not fail the request: 
 id is generated, the request proceeds, a warning line is logged and
 ``rag_invalid_requests_total{reason="invalid_correlation_id"}`` counts it. The id is
 returned in the ``X-Correlation-ID`` response header.
+
+Replica: every response names the replica that served it in ``X-Served-By`` (the
+``replica`` setting, also a field of every log line), so a request sent to one of several
+replicas can be followed into that replica's logs.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sample_rag_app.telemetry.metrics import InvalidReason, RagMetrics
 from sample_rag_app.transport.asgi import BodyTooLarge, read_body, replay
 
 CORRELATION_HEADER = "X-Correlation-ID"
+SERVED_BY_HEADER = "X-Served-By"
 #: The route whose unexpected failures count as failed queries.
 QUERY_PATH = "/query"
 _CORRELATION_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
@@ -89,8 +94,12 @@ class RequestContextMiddleware:
         max_body_bytes: int,
         telemetry: PipelineTelemetry | None = None,
         clock: Clock | None = None,
+        replica: str | None = None,
     ) -> None:
         self.app = app
+        self._served_by = (
+            [(SERVED_BY_HEADER.lower().encode(), replica.encode("utf-8"))] if replica else []
+        )
         self.clock = clock or SystemClock()
         self.metrics = metrics
         self.logging_enabled = logging_enabled
@@ -115,7 +124,11 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 started = True
-                message["headers"] = [*message.get("headers", ()), correlation_header]
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    correlation_header,
+                    *self._served_by,
+                ]
             await send(message)
 
         try:

@@ -41,7 +41,8 @@ from lab.settings import LabSettings
 from tests.image_pins import image
 
 ROOT = Path(__file__).resolve().parents[2]
-CORE_SERVICES = ["app", "loadgen", "alert-sink", "alertmanager", "prometheus"]
+# The gateway publishes the app's port (APP_PORT) in front of its replicas.
+CORE_SERVICES = ["app", "gateway", "loadgen", "alert-sink", "alertmanager", "prometheus"]
 PORT_VARIABLES = {
     "app": "APP_PORT",
     "prometheus": "PROMETHEUS_PORT",

@@ -52,7 +52,7 @@ def test_services_run_the_runtime_image_and_lab_its_own_target() -> None:
     services: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
     runtime_image = services["app"]["image"]
     assert services["app"]["build"]["target"] == "runtime"
-    for name in ("loadgen", "alert-sink"):
+    for name in ("loadgen", "alert-sink", "gateway"):
         assert services[name]["image"] == runtime_image, name
     assert services["lab"]["build"]["target"] == "lab"
     assert services["lab"]["image"] != runtime_image
@@ -61,7 +61,7 @@ def test_services_run_the_runtime_image_and_lab_its_own_target() -> None:
 # What the runtime image must run without: plotting, notebooks, the Docker client, YAML.
 NOT_IN_RUNTIME = ("numpy", "matplotlib", "nbformat", "nbclient", "ipykernel", "docker", "yaml")
 RUNTIME_ENTRY_POINTS = ("sample_rag_app.__main__", "sample_rag_app.loadgen.__main__",
-                        "lab.alert_sink.__main__")  # fmt: skip
+                        "lab.alert_sink.__main__", "lab.gateway.__main__")  # fmt: skip
 
 
 def test_the_app_extra_holds_no_plotting_or_notebook_dependency() -> None:
@@ -90,3 +90,43 @@ def test_runtime_services_import_nothing_outside_the_app_extra() -> None:
         [sys.executable, "-c", blocker], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def _services() -> dict[str, Any]:
+    services: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    return services
+
+
+def test_the_app_scales_behind_the_gateway_on_the_apps_port() -> None:
+    """`--scale app=N` cannot clash on a host port: the app publishes none, the gateway
+    publishes the app's port (127.0.0.1 only) and relays to the spec's DNS name and port."""
+    services = _services()
+    assert "ports" not in services["app"]
+    assert services["gateway"]["ports"] == ["127.0.0.1:${APP_PORT:-8000}:8000"]
+    environment = services["gateway"]["environment"]
+    scraping = SPEC.scraping
+    assert environment["GATEWAY_UPSTREAM_HOST"] == scraping.app_dns_name
+    assert int(environment["GATEWAY_UPSTREAM_PORT"]) == scraping.app_port
+    assert services["loadgen"]["environment"]["LOADGEN_TARGET_URL"] == (
+        f"http://{scraping.app_dns_name}:{scraping.app_port}"
+    )
+    assert services["gateway"]["depends_on"]["app"]["condition"] == "service_healthy"
+
+
+def test_prometheus_starts_after_the_replicas_it_discovers() -> None:
+    """Prometheus's first DNS lookup of `app` comes after every replica has started."""
+    assert _services()["prometheus"]["depends_on"]["app"]["condition"] == "service_started"
+
+
+def test_every_lab_python_service_keeps_the_hardening() -> None:
+    """app, loadgen, gateway and alert sink: read-only root, no capabilities, no new
+    privileges; every published port is on 127.0.0.1."""
+    services = _services()
+    for name in ("app", "loadgen", "gateway", "alert-sink"):
+        service = services[name]
+        assert service["read_only"] is True, name
+        assert service["cap_drop"] == ["ALL"], name
+        assert "no-new-privileges:true" in service["security_opt"], name
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            assert port.startswith("127.0.0.1:"), (name, port)

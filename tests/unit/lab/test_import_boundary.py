@@ -10,12 +10,14 @@ LAB = Path(__file__).resolve().parents[3] / "lab"
 # why) and can run the app in-process (a dev tool for the statistical test and bench).
 # The alert sink is a service of the stack, built into the app's runtime image, not a
 # check: it logs through the app's JSON logging setup and reads bodies with the app's
-# ASGI replay, so the lab's services share one copy of each.
+# ASGI replay, so the lab's services share one copy of each. The gateway (the relay in
+# front of the app's replicas) is such a service too: it logs through the same setup.
 ALLOWED = {
     "experiment/traffic.py",
     "experiment/in_process.py",
     "alert_sink/app.py",
     "alert_sink/__main__.py",
+    "gateway/__main__.py",
 }
 
 
@@ -29,7 +31,7 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-def test_only_the_experiment_and_the_alert_sink_import_sample_rag_app() -> None:
+def test_only_the_experiment_and_the_stack_services_import_sample_rag_app() -> None:
     """Every other lab module works against any app that speaks the metrics contract."""
     importers = {
         path.relative_to(LAB).as_posix()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from typing import Any
 
 import pytest
@@ -177,3 +178,27 @@ def test_fault_variables_and_keywords_set_the_start_up_faults(
     assert from_env.llm_error_rate == FaultConfig().llm_error_rate
     from_keyword = Settings(fault_llm_error_rate=0.0, faults={"added_latency_seconds": 2}).faults
     assert (from_keyword.llm_error_rate, from_keyword.added_latency_seconds) == (0.0, 2.0)
+
+
+def test_more_than_one_worker_is_refused_with_the_way_to_scale(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """RAG_WORKERS=4 stops the start, says why, and names `--scale app=4` instead."""
+    monkeypatch.setenv("RAG_WORKERS", "4")
+    monkeypatch.setattr(entrypoint.uvicorn, "run", lambda *a, **k: pytest.fail("started"))
+    with pytest.raises(SystemExit) as info:
+        entrypoint.main()
+    assert info.value.code == 2
+    message = capsys.readouterr().err
+    assert "RAG_WORKERS: " in message
+    assert "docker compose up -d --scale app=4" in message
+    assert "counters" in message
+    assert "(allowed: only 1)" in message
+
+
+def test_replica_defaults_to_the_host_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset, the replica is the host name (a container's short id); RAG_REPLICA overrides."""
+    monkeypatch.setattr(socket, "gethostname", lambda: "3f2a9c1d04be")
+    assert Settings().replica_name == "3f2a9c1d04be"
+    monkeypatch.setenv("RAG_REPLICA", "app-east-1")
+    assert Settings().replica_name == "app-east-1"

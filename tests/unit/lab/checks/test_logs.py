@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+
+import responses
+from requests import PreparedRequest
 
 from lab.checks import logs
 from lab.checks.logs import exemplar_ids, latest_full_trace, trace_request
@@ -105,3 +110,59 @@ def test_an_unreadable_log_file_fails_with_a_fix_not_its_path(tmp_path: Path) ->
     assert any(str(missing) in line for line in result.evidence)
     command = f"`docker compose logs --no-log-prefix app > {missing}`"
     assert result.fix == f"write the app's logs there first: {command}"
+
+
+class ReplicaLogs:
+    """Log lines by replica; `of_replica` narrows to one, as the Docker source does."""
+
+    def __init__(self, read: Callable[[str | None], list[str]], replica: str | None = None):
+        self.read = read
+        self.replica = replica
+
+    @property
+    def description(self) -> str:
+        return f"logs of {self.replica or 'every replica'}"
+
+    def lines_since(self, since: datetime) -> list[str]:
+        return self.read(self.replica)
+
+    def of_replica(self, replica: str) -> ReplicaLogs:
+        return ReplicaLogs(self.read, replica)
+
+
+@responses.activate
+def test_a_fresh_query_is_traced_in_the_logs_of_the_replica_that_served_it() -> None:
+    """The reply's X-Served-By picks the replica whose logs and exemplars are read: /metrics
+    answered by another replica first is read again until the serving one answers."""
+    app = "http://app.test:8000"
+    sent: list[str] = []
+
+    def answer(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
+        cid = str(request.headers["X-Correlation-ID"])
+        sent.append(cid)
+        return 200, {"X-Correlation-ID": cid, "X-Served-By": "b"}, '{"answer": "x"}'
+
+    def metrics(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
+        replica = "a" if len(responses.calls) % 2 else "b"
+        exemplar = f'# {{correlation_id="{sent[-1]}"}} 0.2' if replica == "b" else ""
+        body = (
+            "# TYPE rag_query_duration_seconds histogram\n"
+            f'rag_query_duration_seconds_bucket{{le="+Inf"}} 1 {exemplar}\n'
+            "rag_query_duration_seconds_count 1\nrag_query_duration_seconds_sum 0.2\n# EOF\n"
+        )
+        return 200, {"X-Served-By": replica}, body
+
+    responses.add_callback(responses.POST, f"{app}/query", callback=answer)
+    responses.add_callback(responses.GET, f"{app}/metrics", callback=metrics)
+
+    def read(replica: str | None) -> list[str]:
+        if replica == "b":
+            return [line(event, sent[-1]) for event in LOG_LIFECYCLE]
+        return [line("query_received", "other")]
+
+    settings = LabSettings(app_url=app)
+    result = logs.run(LabContext.from_settings(settings), ReplicaLogs(read))
+    assert result.status is Status.PASS, result.evidence
+    assert result.data["replica"] == "b"
+    assert "served by replica b" in result.evidence[0]
+    assert "logs of b" in result.evidence[1]

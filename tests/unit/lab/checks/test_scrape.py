@@ -33,17 +33,32 @@ def context() -> LabContext:
     return LabContext.from_settings(settings)
 
 
-def targets(health: str = "up", age: float = 5, interval: str = "15s") -> dict[str, object]:
+def target(
+    health: str = "up", age: float = 5, interval: str = "15s", instance: str = "172.18.0.4:8000"
+) -> dict[str, object]:
     last = (datetime.now(UTC) - timedelta(seconds=age)).isoformat().replace("+00:00", "Z")
-    target = {
-        "labels": {"job": "rag-app", "instance": "app:8000"},
-        "scrapeUrl": "http://app:8000/metrics",
+    return {
+        "labels": {"job": "rag-app", "instance": instance},
+        "scrapeUrl": f"http://{instance}/metrics",
         "health": health,
         "lastScrape": last,
         "lastError": "" if health == "up" else "connection refused",
         "scrapeInterval": interval,
     }
-    return {"status": "success", "data": {"activeTargets": [target], "droppedTargets": []}}
+
+
+def targets(*replicas: dict[str, object], **one: Any) -> dict[str, object]:
+    """The targets answer: the replicas given, else one built from `one`."""
+    active = list(replicas) or [target(**one)]
+    return {"status": "success", "data": {"activeTargets": active, "droppedTargets": []}}
+
+
+def down_or_gone(*instances: str) -> dict[str, object]:
+    """Prometheus's answer to RagAppDown's condition: these instances down or gone."""
+    result = [
+        {"metric": {"job": "rag-app", "instance": i}, "value": [1.7e9, "1"]} for i in instances
+    ]
+    return {"status": "success", "data": {"resultType": "vector", "result": result}}
 
 
 @responses.activate
@@ -51,9 +66,11 @@ def test_passes_when_target_up_and_recent() -> None:
     """A parseable /metrics and an UP target scraped 5 s ago every 15 s pass."""
     responses.get(f"{APP}/metrics", body=METRICS)
     responses.get(f"{PROM}/api/v1/targets", json=targets())
+    responses.get(f"{PROM}/api/v1/query", json=down_or_gone())
     result = scrape.run(context())
     assert result.status is Status.PASS, result.evidence
     assert result.data["scrape_interval_seconds"] == 15
+    assert "✓ 1 of 1 rag-app replica(s) UP (discovered by DNS), none gone" in result.evidence
 
 
 @pytest.mark.parametrize(
@@ -69,6 +86,7 @@ def test_fails_on_each_broken_link(broken: dict[str, Any], expected: str) -> Non
     """A DOWN target, a stale scrape or a slow interval each fail with a fix."""
     responses.get(f"{APP}/metrics", body=METRICS)
     responses.get(f"{PROM}/api/v1/targets", json=targets(**broken))
+    responses.get(f"{PROM}/api/v1/query", json=down_or_gone())
     result = scrape.run(context())
     assert result.status is Status.FAIL
     assert expected in result.evidence[-1]
@@ -90,3 +108,46 @@ def test_an_app_that_is_not_running_fails_with_how_to_start_it() -> None:
     result = scrape.run(LabContext.from_settings(settings))
     assert result.status is Status.FAIL
     assert "docker compose up -d app" in (result.fix or "")
+
+
+@responses.activate
+def test_every_replica_must_be_up_and_the_down_ones_are_named() -> None:
+    """Three replicas, one DOWN: the check fails with 1 of 3 and names that instance."""
+    responses.get(f"{APP}/metrics", body=METRICS)
+    replicas = [target(instance=f"172.18.0.{i}:8000") for i in (4, 5)]
+    replicas.append(target(health="down", instance="172.18.0.6:8000"))
+    responses.get(f"{PROM}/api/v1/targets", json=targets(*replicas))
+    result = scrape.run(context())
+    assert result.status is Status.FAIL
+    assert "1 of 3 rag-app replica(s) not UP: 172.18.0.6:8000 is DOWN" in result.evidence[-1]
+    assert result.data["replicas_down"] == ["172.18.0.6:8000"]
+
+
+@responses.activate
+def test_a_replica_gone_without_replacement_is_named() -> None:
+    """A replica killed (gone from discovery) fails the check under its instance, as
+    RagAppDown's condition reports it; the two still running are counted."""
+    responses.get(f"{APP}/metrics", body=METRICS)
+    replicas = [target(instance=f"172.18.0.{i}:8000") for i in (4, 5)]
+    responses.get(f"{PROM}/api/v1/targets", json=targets(*replicas))
+    responses.get(f"{PROM}/api/v1/query", json=down_or_gone("172.18.0.6:8000"))
+    result = scrape.run(context())
+    assert result.status is Status.FAIL
+    assert "gone without a replacement: 172.18.0.6:8000" in result.evidence[-1]
+    assert "2 UP" in result.evidence[-1]
+    assert "--scale app=N" in (result.fix or "")
+    query = responses.calls[-1].request.url or ""
+    assert "max_over_time" in query
+
+
+@responses.activate
+def test_three_replicas_up_pass_with_each_named() -> None:
+    """Three UP replicas pass: 3 of 3, and one evidence line per target."""
+    responses.get(f"{APP}/metrics", body=METRICS)
+    replicas = [target(instance=f"172.18.0.{i}:8000") for i in (4, 5, 6)]
+    responses.get(f"{PROM}/api/v1/targets", json=targets(*replicas))
+    responses.get(f"{PROM}/api/v1/query", json=down_or_gone())
+    result = scrape.run(context())
+    assert result.status is Status.PASS, result.evidence
+    assert result.data["replicas_up"] == 3
+    assert sum("UP, last scrape" in line for line in result.evidence) == 3

@@ -1,4 +1,5 @@
-"""AppClient's admin calls: the bearer token, the paths, and a clear error without a token."""
+"""AppClient: the admin calls (bearer token, paths, a clear error without a token) and
+which replica answered."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import json
 import pytest
 import responses
 
-from lab.clients import ServiceError
+from lab.clients import ServiceError, ServiceUnreachable
 from lab.clients.app import AppClient
-from lab.spec.rag import CORRELATION_HEADER
+from lab.spec.rag import CORRELATION_HEADER, SERVED_BY_HEADER
 
 BASE = "http://app.test:8000"
 CONFIG = {"enabled": True, "retries": True, "circuit_breaker": True}
@@ -44,6 +45,43 @@ def test_without_a_token_the_error_says_how_to_set_one() -> None:
     """No request is sent; the message names RAG_ADMIN_TOKEN and LAB_ADMIN_TOKEN."""
     with pytest.raises(ServiceError, match=r"RAG_ADMIN_TOKEN=<secret>.*LAB_ADMIN_TOKEN"):
         AppClient(BASE).resilience()
+
+
+@responses.activate
+def test_a_query_reply_names_the_replica_that_served_it() -> None:
+    """X-Served-By becomes the reply's `served_by`."""
+    responses.post(
+        f"{BASE}/query",
+        json={"answer": "a"},
+        headers={CORRELATION_HEADER: "c-1", SERVED_BY_HEADER: "0b165e99ede1"},
+    )
+    reply = AppClient(BASE).query("q", correlation_id="c-1")
+    assert (reply.correlation_id, reply.served_by) == ("c-1", "0b165e99ede1")
+
+
+@responses.activate
+def test_metrics_of_a_replica_reads_until_that_replica_answers() -> None:
+    """Reads that other replicas answer are skipped, each on a closed connection; after
+    `attempts` misses the answer is None."""
+    for replica in ("72d99ffa363b", "0b165e99ede1", "f41314da5aaa"):
+        responses.get(f"{BASE}/metrics", body=f"# {replica}\n", headers={SERVED_BY_HEADER: replica})
+    app = AppClient(BASE)
+    assert app.metrics_of_replica("f41314da5aaa") == "# f41314da5aaa\n"
+    assert [c.request.headers["Connection"] for c in responses.calls] == ["close"] * 3
+    assert app.metrics_of_replica("not-running", attempts=2) is None
+
+
+@responses.activate
+def test_the_gateway_without_a_replica_is_an_unreachable_app() -> None:
+    """The gateway's 502 `no_replica` reads as an app that is not running (so a check says
+    how to start it); the app's own 502 stays an answer."""
+    responses.get(f"{BASE}/metrics", status=502, json={"error": "no_replica", "message": "m"})
+    with pytest.raises(ServiceUnreachable, match="no replica of the app is running"):
+        AppClient(BASE).metrics_text()
+    responses.get(f"{BASE}/readyz", status=502, json={"error": "no_replica", "message": "m"})
+    assert AppClient(BASE).ready() is False
+    responses.post(f"{BASE}/query", status=502, json={"error": "llm_error", "message": "m"})
+    assert AppClient(BASE).query("q", correlation_id="c").status_code == 502
 
 
 @responses.activate

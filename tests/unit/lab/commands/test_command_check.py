@@ -13,11 +13,12 @@ from tests.unit.lab.commands.test_command_wait import FLAGS, URLS
 
 def _scrape_answers(first_metrics_status: int) -> None:
     """/metrics answers `first_metrics_status` once, then valid metrics; the target is UP."""
-    from tests.unit.lab.checks.test_scrape import METRICS, targets
+    from tests.unit.lab.checks.test_scrape import METRICS, down_or_gone, targets
 
     responses.get(f"{URLS['app']}/metrics", status=first_metrics_status, body="starting")
     responses.get(f"{URLS['app']}/metrics", body=METRICS)
     responses.get(f"{URLS['prometheus']}/api/v1/targets", json=targets())
+    responses.get(f"{URLS['prometheus']}/api/v1/query", json=down_or_gone())
 
 
 @responses.activate

@@ -40,10 +40,12 @@ def test_check_fails_naming_the_modified_file_with_a_diff(repo_copy: Path) -> No
     removed = [line for line in output.splitlines() if line.startswith("-  ")]
     added = [line for line in output.splitlines() if line.startswith("+  ")]
     assert [line.split("expr: ")[1] for line in removed] == [
-        "histogram_quantile(0.95, rate(rag_query_duration_seconds_bucket[5m])) > 0.9"
+        "histogram_quantile(0.95, sum by (job, le) (rate(rag_query_duration_seconds_bucket[5m])))"
+        " > 0.9"
     ]
     assert [line.split("expr: ")[1] for line in added] == [
-        "histogram_quantile(0.95, rate(rag_query_duration_seconds_bucket[5m])) > 0.5"
+        "histogram_quantile(0.95, sum by (job, le) (rate(rag_query_duration_seconds_bucket[5m])))"
+        " > 0.5"
     ]
 
 
@@ -58,7 +60,8 @@ def test_check_reports_missing_and_stale_files(repo_copy: Path) -> None:
 
 
 def test_changing_a_threshold_changes_rule_test_and_dashboard() -> None:
-    """One threshold edit in a spec copy moves the rule, its promtool test and the panel line."""
+    """One threshold edit in a spec copy moves the rule, its promtool test and the panel line,
+    in compose's files and in their Kubernetes objects."""
     before = {f.path: f.content for f in render_all(SPEC)}
     changed_spec = SPEC.with_threshold("HighP95Latency", 1.0)
     after = {f.path: f.content for f in render_all(changed_spec)}
@@ -67,6 +70,8 @@ def test_changing_a_threshold_changes_rule_test_and_dashboard() -> None:
         "prometheus/rules/rag_alerts.yml",
         "prometheus/tests/high_p95_latency.yml",
         "grafana/dashboards/rag-overview.json",
+        "prometheus/kubernetes/prometheusrule.yaml",
+        "grafana/kubernetes/dashboard-configmap.yaml",
     }
     rules = yaml.safe_load(after["prometheus/rules/rag_alerts.yml"])["groups"][0]["rules"]
     assert rules[0]["expr"].endswith("> 1.0")

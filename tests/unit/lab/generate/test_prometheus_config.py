@@ -20,12 +20,16 @@ def rendered(spec: Spec = SPEC) -> tuple[GeneratedFile, dict[str, Any]]:
 
 
 def test_app_job_is_scraped_at_the_spec_interval() -> None:
-    """The app's job scrapes app:8000 every 5 s (its timeout within that), the rest at the
-    global 15 s, and rules are evaluated every 5 s."""
+    """The app's job scrapes every address of `app` (DNS, A records, port 8000, asked again
+    every 5 s) every 5 s (its timeout within that), the rest at the global 15 s, and rules
+    are evaluated every 5 s."""
     _, config = rendered()
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     app = jobs["rag-app"]
-    assert app["static_configs"][0]["targets"] == ["app:8000"]
+    assert app["dns_sd_configs"] == [
+        {"names": ["app"], "type": "A", "port": 8000, "refresh_interval": "5s"}
+    ]
+    assert "static_configs" not in app
     assert (app["scrape_interval"], app["scrape_timeout"]) == ("5s", "5s")
     assert config["global"]["scrape_interval"] == "15s"
     assert config["global"]["evaluation_interval"] == "5s"

@@ -46,7 +46,7 @@ def test_firing_case_expects_rendered_annotations_with_value_and_threshold() -> 
     (check,) = fires["alert_rule_test"]
     assert check["eval_time"] == "6m"  # 1 step of warm-up for rate() + `for: 5m`
     (alert,) = check["exp_alerts"]
-    assert alert["exp_labels"] == {"job": "rag-app", "instance": "app:8000", "severity": "warning"}
+    assert alert["exp_labels"] == {"job": "rag-app", "severity": "warning"}  # all replicas
     description = alert["exp_annotations"]["description"]
     assert "Current value: 595ms; alert threshold: above 500ms for 5m." in description
     assert "{{" not in description
@@ -198,3 +198,44 @@ def test_sustained_fallback_pending_case_waits_the_full_quarter_hour() -> None:
     """SustainedFallback is still pending one step before 1 warm-up step + 15m."""
     pending = next(g for g in _groups("SustainedFallback") if " stays pending " in g["name"])
     assert [c["eval_time"] for c in pending["alert_rule_test"]] == ["15m"]
+
+
+def test_error_rate_is_tested_with_two_replicas_one_result_for_the_job() -> None:
+    """HighErrorRate gets two-replica cases: the errors on one replica, equal traffic on
+    both, one firing alert labelled by job only when the job's share is past the bound."""
+    groups = {g["name"]: g for g in _groups("HighErrorRate")}
+    fires = next(g for n, g in groups.items() if "one of two replicas" in n and " fires " in n)
+    quiet = next(g for n, g in groups.items() if "one of two replicas" in n and "never" in n)
+    instances = {
+        promtool_tests.series_labels(s["series"])["instance"] for s in fires["input_series"]
+    }
+    assert len(instances) == 2
+    (check,) = fires["alert_rule_test"]
+    (alert,) = check["exp_alerts"]
+    assert alert["exp_labels"] == {"job": "rag-app", "severity": "critical"}
+    assert quiet["alert_rule_test"][0]["exp_alerts"] == []
+
+
+def test_rag_app_down_is_tested_per_replica() -> None:
+    """RagAppDown: a replica that stops answering and one that disappears each fire under
+    their own instance; a replaced one never fires."""
+    groups = _groups("RagAppDown")
+    down, gone, replaced = (g for g in groups if "replica" in g["name"])
+    for group in (down, gone):
+        pending, firing = group["alert_rule_test"]
+        assert pending["exp_alerts"] == []
+        (alert,) = firing["exp_alerts"]
+        assert alert["exp_labels"]["instance"] == "172.18.0.6:8000"
+        assert "172.18.0.6:8000" in alert["exp_annotations"]["description"]
+    assert gone["input_series"][2]["values"].endswith("stale")
+    assert len(replaced["input_series"]) == 4
+    assert all(check["exp_alerts"] == [] for check in replaced["alert_rule_test"])
+
+
+def test_with_instance_needs_exactly_one_instance_label() -> None:
+    """Replacing the instance of a selector without one is an error, not a silent no-op."""
+    assert promtool_tests.with_instance('x{job="a", instance="b"}', "c") == (
+        'x{job="a", instance="c"}'
+    )
+    with pytest.raises(ValueError, match="no one instance"):
+        promtool_tests.with_instance('x{job="a"}', "c")

@@ -1,6 +1,6 @@
 """Where the spec and the sample app must live apart (neither imports the other), these tests
 tie what both state: the latency buckets, the log lifecycle of one query and the
-correlation header."""
+correlation and replica headers."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import structlog
 from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
-from lab.spec.rag import CORRELATION_HEADER, LATENCY_BUCKETS, LOG_LIFECYCLE
+from lab.spec.rag import CORRELATION_HEADER, LATENCY_BUCKETS, LOG_LIFECYCLE, SERVED_BY_HEADER
 from sample_rag_app.main import create_app
 from sample_rag_app.telemetry.metrics import QUERY_DURATION_BUCKETS
 from sample_rag_app.transport.middleware import CORRELATION_HEADER as APP_CORRELATION_HEADER
+from sample_rag_app.transport.middleware import SERVED_BY_HEADER as APP_SERVED_BY_HEADER
 from tests.unit.sample_rag_app.rag_test_support import TestClient, fast_settings
 
 
@@ -40,3 +41,13 @@ def test_the_correlation_header_is_the_one_the_app_reads_and_echoes() -> None:
         reply = client.get("/healthz", headers={CORRELATION_HEADER: "contract-1"})
     assert CORRELATION_HEADER == APP_CORRELATION_HEADER
     assert reply.headers[CORRELATION_HEADER] == "contract-1"
+
+
+def test_the_replica_header_is_the_one_the_app_sends() -> None:
+    """Check 4 follows the replica the app names in the header the spec states."""
+    settings = fast_settings(replica="0b165e99ede1")
+    app = create_app(settings, CollectorRegistry(), rng=random.Random(7))
+    with TestClient(app) as client:
+        reply = client.get("/healthz")
+    assert SERVED_BY_HEADER == APP_SERVED_BY_HEADER
+    assert reply.headers[SERVED_BY_HEADER] == "0b165e99ede1"

@@ -14,6 +14,7 @@ from lab.spec.model import (
     Comparison,
     RatioFixture,
     RecordingRule,
+    ReplicaFixture,
     Severity,
     StateFixture,
     Threshold,
@@ -155,3 +156,18 @@ def test_what_is_no_prometheus_duration_is_refused(text: str) -> None:
     """A number without its unit, a fraction or a space is no Prometheus duration."""
     with pytest.raises(ValueError, match="not a Prometheus duration"):
         duration_seconds(text)
+
+
+def test_replica_fixture_needs_three_replicas_and_a_new_one() -> None:
+    """Fewer than four different instances cannot express down, gone and replaced."""
+    with pytest.raises(ValueError, match="four different instances"):
+        ReplicaFixture(job_labels='job="rag-app"', instances=("a:1", "b:1", "c:1", "a:1"))
+    fixture = ReplicaFixture(job_labels='job="rag-app"', instances=("a:1", "b:1", "c:1", "d:1"))
+    assert fixture.up("c:1") == 'up{job="rag-app", instance="c:1"}'
+
+
+def test_scraping_finds_the_app_by_name_and_port() -> None:
+    """The app's target is its DNS name and port; a port outside TCP's range is refused."""
+    assert SPEC.scraping.app_target == "app:8000"
+    with pytest.raises(ValueError, match="not a TCP port"):
+        replace(SPEC.scraping, app_port=70000)

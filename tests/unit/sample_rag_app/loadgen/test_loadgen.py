@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from sample_rag_app.loadgen.generator import LoadGenerator, new_correlation_id
+from sample_rag_app.loadgen.generator import LoadGenerator, new_correlation_id, resolve_addresses
 from sample_rag_app.loadgen.questions import POPULAR_QUESTIONS, QuestionSource
 from sample_rag_app.loadgen.settings import LoadgenSettings
 
@@ -114,3 +114,47 @@ def test_wait_until_ready_gives_up_after_the_timeout() -> None:
         session_factory=lambda: Down([200]),
     )
     assert not generator.wait_until_ready()
+
+
+def test_requests_take_the_replicas_in_turn_and_follow_the_name() -> None:
+    """Each request goes to the next address the name resolves to now, with the name as Host;
+    a replica that leaves the name gets no more requests."""
+    replicas = [["172.18.0.4", "172.18.0.5", "172.18.0.6"]]
+    session = ScriptedSession([200])
+    generator = LoadGenerator(
+        LoadgenSettings(target_url="http://app:8000"),
+        session_factory=lambda: session,
+        resolve=lambda host, port: replicas[0] if (host, port) == ("app", 8000) else [],
+    )
+    for _ in range(6):
+        generator.send_one("q", False)
+    replicas[0] = ["172.18.0.4", "172.18.0.6"]
+    for _ in range(4):
+        generator.send_one("q", False)
+    hosts = [str(post["url"]).split("/")[2] for post in session.posts]
+    assert Counter(hosts[:6]) == {"172.18.0.4:8000": 2, "172.18.0.5:8000": 2, "172.18.0.6:8000": 2}
+    assert Counter(hosts[6:]) == {"172.18.0.4:8000": 2, "172.18.0.6:8000": 2}
+    assert {post["headers"]["Host"] for post in session.posts} == {"app:8000"}
+
+
+def test_an_unresolvable_or_single_address_target_is_used_as_given() -> None:
+    """A name that does not resolve, or that is its own address, is requested unchanged."""
+    for addresses in ([], ["127.0.0.1"]):
+        session = ScriptedSession([200])
+        generator = LoadGenerator(
+            LoadgenSettings(target_url="http://127.0.0.1:8000"),
+            session_factory=lambda session=session: session,
+            resolve=lambda host, port, found=addresses: found,
+        )
+        generator.send_one("q", False)
+        assert session.posts[0]["url"] == "http://127.0.0.1:8000/query"
+        assert "Host" not in session.posts[0]["headers"]
+
+
+def test_resolve_addresses_lists_each_address_once() -> None:
+    """localhost resolves to its loopback address(es), sorted, without duplicates."""
+    found = resolve_addresses("localhost", 8000)
+    assert found == sorted(set(found))
+    assert found
+    assert all(a.startswith("127.") or a == "::1" for a in found)
+    assert resolve_addresses("no-such-host.invalid", 8000) == []

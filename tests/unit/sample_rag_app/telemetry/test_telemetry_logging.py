@@ -110,3 +110,22 @@ def test_standard_library_records_are_rendered_as_json(log_stream: io.BytesIO) -
     assert line["level"] == "info"
     assert line["service"] == "rag-test"
     assert "timestamp" in line
+
+
+def test_the_replica_is_on_every_line_when_given() -> None:
+    """With a replica, each line names it (which of several replicas wrote it)."""
+    stream = io.BytesIO()
+    configure_logging(
+        "info",
+        "rag-test",
+        replica="3f2a9c1d04be",
+        stream=stream,
+        cache_logger_on_first_use=False,
+        route_stdlib=False,
+    )
+    try:
+        structlog.get_logger("t").info("one")
+        structlog.get_logger("t").warning("two", replica="explicit")
+    finally:
+        structlog.reset_defaults()
+    assert [line["replica"] for line in _lines(stream)] == ["3f2a9c1d04be", "explicit"]

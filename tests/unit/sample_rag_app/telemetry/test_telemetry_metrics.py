@@ -24,7 +24,7 @@ CONTRACT: dict[str, tuple[str, ...]] = {
     "rag_rate_limit_headroom_percent": (),
     "rag_stage_duration_seconds": ("stage",),
     "rag_invalid_requests_total": ("reason",),
-    "rag_build_info": ("llm_provider", "python_version", "version"),
+    "rag_build_info": ("llm_provider", "python_version", "replica", "version"),
     "rag_circuit_breaker_state": ("service", "state"),
     "rag_retries_total": ("service",),
     # resilience (M2.4)
@@ -150,9 +150,21 @@ def test_circuit_breakers_start_closed_one_hot(registry: CollectorRegistry) -> N
 
 
 def test_build_info_is_one_with_the_build_labels(registry: CollectorRegistry) -> None:
-    """rag_build_info is 1 with version, python_version and llm_provider."""
-    RagMetrics(registry, model="m", version="9.9", llm_provider="openai", python_version="3.11.9")
-    labels = {"version": "9.9", "python_version": "3.11.9", "llm_provider": "openai"}
+    """rag_build_info is 1 with version, python_version, llm_provider and the replica."""
+    RagMetrics(
+        registry,
+        model="m",
+        version="9.9",
+        llm_provider="openai",
+        python_version="3.11.9",
+        replica="3f2a9c1d04be",
+    )
+    labels = {
+        "version": "9.9",
+        "python_version": "3.11.9",
+        "llm_provider": "openai",
+        "replica": "3f2a9c1d04be",
+    }
     assert registry.get_sample_value("rag_build_info", labels) == 1.0
 
 

@@ -130,3 +130,15 @@ def test_startup_logs_app_started_and_corpus_embedded(make_client: ClientFactory
     events = [line["event"] for line in logs]
     assert events[:2] == ["app_started", "corpus_embedded"]
     assert logs[1]["passages"] >= 100
+
+
+def test_every_response_names_the_replica_that_served_it(make_client: ClientFactory) -> None:
+    """X-Served-By carries the replica setting on answers, errors and scrapes alike."""
+    client = make_client(replica="3f2a9c1d04be")
+    for method, path, body in (
+        ("POST", "/query", QUESTION),
+        ("POST", "/query", {"question": ""}),
+        ("GET", "/metrics", None),
+    ):
+        response = client.request(method, path, json=body)
+        assert response.headers["X-Served-By"] == "3f2a9c1d04be", (method, path)
