@@ -10,7 +10,8 @@
 
 Both are `docker compose up --wait` through testcontainers' `DockerCompose`, which waits on
 the compose healthchecks (testcontainers' own wait strategies do not work for compose), for
-every service but loadgen, which is then started.
+every service but loadgen and the gateway, which are then started; the app is then polled
+through the gateway.
 The app image is built once per test run, not once per stack, even across xdist workers.
 Grafana joins each stack only where its image exists or can be pulled; elsewhere the tests
 that need it skip and say why. LAB_TEST_GRAFANA=off leaves it out; =on (the GitHub
@@ -37,6 +38,8 @@ from filelock import FileLock
 from testcontainers.compose import DockerCompose
 
 from lab.clients import AlertmanagerClient, PrometheusClient
+from lab.clients.app import AppClient
+from lab.polling import poll_until
 from lab.settings import LabSettings
 from tests.image_pins import image
 
@@ -55,9 +58,10 @@ SHARED_STACK_GROUP = "shared-stack"
 #: Free host ports are picked before `docker compose up` binds them: another stack starting
 #: at the same moment may take one first. Compose then fails with one of these; try again.
 _PORT_TAKEN = ("port is already allocated", "address already in use")
-#: Started, not awaited healthy: loadgen starts once the app is healthy, and its healthcheck
-#: asks only whether the app answers. Waiting for its first one (5 s later) proves nothing.
-_NOT_AWAITED = frozenset({"loadgen"})
+#: Started, not awaited healthy: loadgen and the gateway start once the app is healthy, and
+#: their healthchecks ask only whether the app answers (through the gateway, for it). Their
+#: first one comes 5 s later; asking the app through the gateway's port answers at once.
+_NOT_AWAITED = frozenset({"loadgen", "gateway"})
 _NO_SCALE: Mapping[str, int] = MappingProxyType({})
 _NO_ENV: Mapping[str, str] = MappingProxyType({})
 
@@ -120,14 +124,15 @@ class LabCompose(DockerCompose):
     scale: Mapping[str, int] = field(default_factory=dict)
 
     def start(self) -> None:
+        # Everything started first, then awaited but for _NOT_AWAITED (which nothing awaited
+        # depends on, so the second `up` leaves them, and their scale, as they are).
         services = self.services or []
+        self._up("--detach", services)
         self._up("--wait", [s for s in services if s not in _NOT_AWAITED])
-        self._up("--detach", [s for s in services if s in _NOT_AWAITED])
 
     def _up(self, mode: str, services: list[str]) -> None:
-        if services:
-            scale = [f"--scale={s}={n}" for s, n in self.scale.items() if s in services]
-            self._run_command([*self.compose_command_property, "up", mode, *scale, *services])
+        scale = [f"--scale={s}={n}" for s, n in self.scale.items() if s in services]
+        self._run_command([*self.compose_command_property, "up", mode, *scale, *services])
 
     def _run_command(
         self, cmd: list[str], context: str | None = None
@@ -281,11 +286,18 @@ def start_stack(
             compose.stop()
             if not port_taken or attempt == attempts:
                 raise
+    urls = {s: f"http://127.0.0.1:{p}" for s, p in ports.items()}
     try:
+        poll_until(
+            AppClient(urls["app"], timeout=2).ready,
+            timeout=120,
+            interval=0.5,
+            describe="the app ready through the gateway",
+        )
         yield Stack(
             compose=compose,
             project=project,
-            urls={s: f"http://127.0.0.1:{p}" for s, p in ports.items()},
+            urls=urls,
             grafana_skip_reason=grafana_skip_reason,
             admin_token=admin_token,
         )
