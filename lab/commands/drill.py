@@ -19,6 +19,7 @@ def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
     from lab.context import LabContext
     from lab.drills import DRILLS, run_drill
     from lab.polling import Timeout
+    from lab.replicas import several_replicas_refusal
 
     if args.list or not args.name:
         for drill in DRILLS.values():
@@ -32,8 +33,13 @@ def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
         print(f"lab drill: no drill {args.name!r}; `lab drill --list` shows them", file=out)
         return ExitCode.USAGE
     drill = chosen
-    lab = LabContext.from_settings(settings_from(args))
+    settings = settings_from(args)
+    lab = LabContext.from_settings(settings)
     try:
+        refusal = several_replicas_refusal(lab.prometheus, settings.app_job, "lab drill")
+        if refusal:
+            print(f"✗ {refusal}", file=out)
+            return ExitCode.USAGE
         report = run_drill(
             drill,
             app=lab.app,

@@ -30,11 +30,12 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
 
 
 def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
-    from lab.clients import ServiceError
+    from lab.clients import PrometheusClient, ServiceError
     from lab.experiment.live import run_on_lab
     from lab.experiment.profiles import FULL, PROFILES, SHORT, Scale
     from lab.experiment.report import render_summary, write_outputs
     from lab.polling import Timeout
+    from lab.replicas import several_replicas_refusal
 
     default = SHORT if args.short else FULL
     scale = Scale(
@@ -47,9 +48,18 @@ def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
         file=out,
         flush=True,
     )
+    settings = settings_from(args)
     try:
+        refusal = several_replicas_refusal(
+            PrometheusClient(settings.prometheus_url, timeout=settings.http_timeout_seconds),
+            settings.app_job,
+            "lab experiment",
+        )
+        if refusal:
+            print(f"✗ {refusal}", file=out)
+            return ExitCode.USAGE
         comparison = run_on_lab(
-            settings_from(args),
+            settings,
             profile,
             scale,
             seed=args.seed,

@@ -131,6 +131,9 @@ class LabCompose(DockerCompose):
         self._up("--wait", [s for s in services if s not in _NOT_AWAITED])
 
     def _up(self, mode: str, services: list[str]) -> None:
+        # The scale of each service this `up` starts: its dependencies are in the same list
+        # (`up` of a dependency without its `--scale app=3` would take it back to one), and
+        # compose refuses `--scale` for a service it does not start ("disabled").
         scale = [f"--scale={s}={n}" for s, n in self.scale.items() if s in services]
         self._run_command([*self.compose_command_property, "up", mode, *scale, *services])
 

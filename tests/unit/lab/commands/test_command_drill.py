@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+import responses
 
 from lab.cli import run
 from lab.drills import DRILLS
@@ -44,3 +45,20 @@ def test_a_drill_without_the_admin_token_fails_saying_how_to_set_it(
     assert code is ExitCode.FAILED
     assert "✗ drill high-error-rate:" in out.getvalue()
     assert "LAB_ADMIN_TOKEN" in out.getvalue()
+
+
+@responses.activate
+def test_a_drill_on_several_replicas_is_refused_before_touching_the_app() -> None:
+    """Three replicas scraped: exit 2 with the reason, and no admin call is made."""
+    prometheus = "http://prometheus.test:9090"
+    count = {"resultType": "vector", "result": [{"metric": {}, "value": [1.7e9, "3"]}]}
+    responses.get(f"{prometheus}/api/v1/query", json={"status": "success", "data": count})
+    out = io.StringIO()
+    code = run(
+        ["drill", "high-error-rate", "--app-url", "http://app.test:8000",
+         "--prometheus-url", prometheus, "--admin-token", "t"],
+        out,
+    )  # fmt: skip
+    assert code is ExitCode.USAGE
+    assert "✗ lab drill needs exactly one app replica" in out.getvalue()
+    assert [c.request.url for c in responses.calls if "app.test" in (c.request.url or "")] == []

@@ -44,7 +44,9 @@ def mock_lab(state: dict[str, Any]) -> None:
     def prometheus(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
         expr = request.params["query"]  # type: ignore[attr-defined]
         now = time.time()
-        if expr.startswith("max(timestamp"):
+        if expr.startswith("count(up"):  # one replica: the experiment may run
+            data = {"resultType": "vector", "result": [{"metric": {}, "value": [now, "1"]}]}
+        elif expr.startswith("max(timestamp"):
             data = {
                 "resultType": "vector",
                 "result": [{"metric": {}, "value": [now, str(now + 60)]}],
