@@ -10,7 +10,8 @@
 
 Both are `docker compose up --wait` through testcontainers' `DockerCompose`, which waits on
 the compose healthchecks (testcontainers' own wait strategies do not work for compose), for
-every service but loadgen, which is then started.
+every service but loadgen and the gateway, which are then started; the app is then polled
+through the gateway.
 The app image is built once per test run, not once per stack, even across xdist workers.
 Grafana joins each stack only where its image exists or can be pulled; elsewhere the tests
 that need it skip and say why. LAB_TEST_GRAFANA=off leaves it out; =on (the GitHub
@@ -26,6 +27,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +39,8 @@ from filelock import FileLock
 from testcontainers.compose import DockerCompose
 
 from lab.clients import AlertmanagerClient, PrometheusClient
+from lab.clients.app import AppClient
+from lab.polling import poll_until
 from lab.settings import LabSettings
 from tests.image_pins import image
 
@@ -55,9 +59,10 @@ SHARED_STACK_GROUP = "shared-stack"
 #: Free host ports are picked before `docker compose up` binds them: another stack starting
 #: at the same moment may take one first. Compose then fails with one of these; try again.
 _PORT_TAKEN = ("port is already allocated", "address already in use")
-#: Started, not awaited healthy: loadgen starts once the app is healthy, and its healthcheck
-#: asks only whether the app answers. Waiting for its first one (5 s later) proves nothing.
-_NOT_AWAITED = frozenset({"loadgen"})
+#: Started, not awaited healthy: loadgen and the gateway start once the app is healthy, and
+#: their healthchecks ask only whether the app answers (through the gateway, for it). Their
+#: first one comes 5 s later; asking the app through the gateway's port answers at once.
+_NOT_AWAITED = frozenset({"loadgen", "gateway"})
 _NO_SCALE: Mapping[str, int] = MappingProxyType({})
 _NO_ENV: Mapping[str, str] = MappingProxyType({})
 
@@ -88,6 +93,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group(SHARED_STACK_GROUP))
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Warn when xdist has fewer workers than units of work (the shared stack's group, each
+    test with a stack of its own): the extra units wait for a worker, maybe behind a drill
+    of minutes, and the suite takes that much longer (`INTEGRATION_WORKERS` in the Makefile)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") != "gw0":  # every worker collects; one says it
+        return
+    workers = int(os.environ["PYTEST_XDIST_WORKER_COUNT"])
+    units = {
+        next((str(m.args[0]) for m in item.iter_markers("xdist_group")), item.nodeid)
+        for item in session.items
+    }
+    if len(units) > workers:
+        warnings.warn(
+            f"{len(units)} units of work for {workers} xdist workers: give each a worker "
+            f"(INTEGRATION_WORKERS={len(units)} make test-integration)",
+            stacklevel=1,
+        )
+
+
 @dataclass
 class LabCompose(DockerCompose):
     """testcontainers' `DockerCompose` with an environment of its own and `--scale`.
@@ -101,16 +125,18 @@ class LabCompose(DockerCompose):
     scale: Mapping[str, int] = field(default_factory=dict)
 
     def start(self) -> None:
+        # Everything started first, then awaited but for _NOT_AWAITED (which nothing awaited
+        # depends on, so the second `up` leaves them, and their scale, as they are).
         services = self.services or []
+        self._up("--detach", services)
         self._up("--wait", [s for s in services if s not in _NOT_AWAITED])
-        self._up("--detach", [s for s in services if s in _NOT_AWAITED])
 
     def _up(self, mode: str, services: list[str]) -> None:
-        if services:
-            # Every `up` gets every scale: `up loadgen` also brings up its dependency `app`,
-            # and without `--scale app=3` compose would take it back to one replica.
-            scale = [f"--scale={s}={n}" for s, n in self.scale.items()]
-            self._run_command([*self.compose_command_property, "up", mode, *scale, *services])
+        # The scale of each service this `up` starts: its dependencies are in the same list
+        # (`up` of a dependency without its `--scale app=3` would take it back to one), and
+        # compose refuses `--scale` for a service it does not start ("disabled").
+        scale = [f"--scale={s}={n}" for s, n in self.scale.items() if s in services]
+        self._run_command([*self.compose_command_property, "up", mode, *scale, *services])
 
     def _run_command(
         self, cmd: list[str], context: str | None = None
@@ -271,11 +297,18 @@ def start_stack(
             compose.stop()
             if not port_taken or attempt == attempts:
                 raise
+    urls = {s: f"http://127.0.0.1:{p}" for s, p in ports.items()}
     try:
+        poll_until(
+            AppClient(urls["app"], timeout=2).ready,
+            timeout=120,
+            interval=0.5,
+            describe="the app ready through the gateway",
+        )
         yield Stack(
             compose=compose,
             project=project,
-            urls={s: f"http://127.0.0.1:{p}" for s, p in ports.items()},
+            urls=urls,
             grafana_skip_reason=grafana_skip_reason,
             admin_token=admin_token,
             state_dir=state_dir,
