@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import sys
 
 from pydantic import ValidationError
 
-from lab.gateway.relay import serve
+from lab.gateway.relay import log, serve
 from lab.gateway.settings import GatewaySettings
 from sample_rag_app.telemetry.logging import configure_logging
 
@@ -29,7 +30,18 @@ def main() -> None:
         raise SystemExit(2) from None
     configure_logging(settings.log_level, SERVICE)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings))
+        asyncio.run(serve_until_terminated(settings))
+
+
+async def serve_until_terminated(settings: GatewaySettings) -> None:
+    """Stop at SIGTERM: as a container's PID 1 the process has no default handler for it, so
+    `docker compose stop` and `down` would wait their full 10 s and then kill the gateway."""
+    serving = asyncio.current_task()
+    assert serving is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, serving.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await serve(settings)
+    log.info("gateway_stopped", reason="SIGTERM")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -164,3 +169,20 @@ def test_connections_beyond_the_limit_get_a_json_503() -> None:
     refused = asyncio.run(main())
     assert refused.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
     assert b'"error":"overloaded"' in refused
+
+
+def test_sigterm_stops_the_gateway_cleanly() -> None:
+    """SIGTERM ends the gateway with exit 0 and a `gateway_stopped` line, not a kill after
+    `docker compose stop`'s 10 s (a container's PID 1 has no default SIGTERM handler)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(port)}
+    gateway = subprocess.Popen(
+        [sys.executable, "-m", "lab.gateway"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    assert gateway.stdout is not None
+    assert "gateway_started" in gateway.stdout.readline()
+    gateway.send_signal(signal.SIGTERM)
+    assert gateway.wait(timeout=10) == 0
+    assert "gateway_stopped" in gateway.stdout.read()
