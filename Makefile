@@ -9,11 +9,11 @@ INSTALLED := $(VENV)/.installed
 # The integration tests run on several stacks at once (pytest-xdist): one worker runs every
 # test of the shared stack in turn, each `disruptive` test gets a worker and a stack of its
 # own. They mostly wait (on alerts' `for`, on scrapes), so there are more workers than cores:
-# one per unit of work (the shared group, 6 tests with a stack of their own, the replicas'
-# and the Kubernetes pods' groups); the suite warns when a new one needs one more.
+# one per unit of work (the shared group, 6 tests with a stack of their own, the replicas',
+# the Kubernetes pods' and the two scenario groups); the suite warns when a new one needs one more.
 # Each worker loads pytest's plugins: the fuzzers' (schemathesis, hypothesis), used only by
 # tests/unit and bench/, would cost every one of them a second of CPU at the start.
-INTEGRATION_WORKERS ?= 9
+INTEGRATION_WORKERS ?= 11
 PARALLEL_STACKS := -n $(INTEGRATION_WORKERS) --dist loadgroup -p no:schemathesis -p no:hypothesispytest
 
 .PHONY: help venv up down logs ps test test-unit test-reliability test-integration test-extended check check-in-compose generate lint format offline-images clean
