@@ -35,9 +35,8 @@ def _check(ctx: LabContext, evidence: Evidence) -> Status:
             fix="the baseline needs traffic: is loadgen running? `docker compose ps loadgen`",
         )
     evidence.data["baseline"] = baseline.to_json()
-    rate = baseline.error_rate_percent or 0.0
     evidence.add(
-        f"· error rate {describe_error_rate(baseline)}: {error_rate_verdict(rate)}; "
+        f"· error rate {describe_error_rate(baseline)}: {error_rate_verdict(baseline)}; "
         f"target after M2.4: < {TARGET_ERROR_RATE_AFTER} %"
     )
     evidence.add(

@@ -16,7 +16,7 @@ from lab.clients import PrometheusClient
 from lab.context import LabContext
 from lab.experiment.profiles import FULL
 from lab.settings import LabSettings
-from lab.spec.rag import TARGET_ERROR_RATE_AFTER
+from lab.spec.rag import EXPECTED_ERROR_RATE_BEFORE, TARGET_ERROR_RATE_AFTER
 
 BASE = "http://prometheus.test:9090"
 NOW = datetime(2026, 1, 10, 12, 15, tzinfo=UTC)
@@ -230,3 +230,41 @@ def test_every_counter_the_baseline_reads_is_one_the_spec_queries() -> None:
     queried = {name for expr in exprs for name in re.findall(r"\brag_[a-z0-9_]+\b", expr)}
     assert set(model.COUNTERS) <= queried, set(model.COUNTERS) - queried
     assert (SPEC.slo.errors_metric, SPEC.slo.total_metric) == (model.ERRORS, model.REQUESTS)
+
+
+def _baseline(requests: int, errors: int) -> model.Baseline:
+    inc = increases(
+        [
+            series("rag_requests_total", [(0, 0), (600, requests)]),
+            series("rag_errors_total", [(0, 0), (600, errors)]),
+        ]
+    )
+    return model.from_increases(
+        inc, window="15m", window_seconds=900, measured_at=NOW, source="test"
+    )
+
+
+BAND = "the course's {}-{} % baseline band".format(*EXPECTED_ERROR_RATE_BEFORE)
+
+
+@pytest.mark.parametrize(
+    ("requests", "errors", "verdict"),
+    [
+        (1000, 8, f"within {BAND}"),
+        (19, 1, f"above {BAND}, but its interval reaches into it"),
+        (400, 0, f"below {BAND}, but its interval reaches into it"),
+        (559, 127, f"above {BAND}: find the cause"),
+        (20000, 10, f"below {BAND}"),
+    ],
+)
+def test_the_verdict_judges_the_band_by_the_interval(
+    requests: int, errors: int, verdict: str
+) -> None:
+    """Outside the band means the whole 95 % interval is outside; a young lab's 1 error in
+    19 requests reaches into the band and says too few requests, not "find the cause"."""
+    assert model.error_rate_verdict(_baseline(requests, errors)).startswith(verdict)
+
+
+def test_one_error_is_singular() -> None:
+    """The sentence says "1 error in", not "1 errors in"."""
+    assert "1 error in 19 requests" in model.describe_error_rate(_baseline(19, 1))
