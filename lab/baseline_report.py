@@ -130,7 +130,8 @@ def write_chart(prometheus: PrometheusClient, baseline: Baseline, path: Path) ->
         axis.set_ylabel(label)
         axis.set_ylim(bottom=0)
         axis.grid(alpha=0.3)
-        axis.legend(loc="best", fontsize=8)
+        if axis.get_legend_handles_labels()[0]:  # a panel with no data yet has no lines
+            axis.legend(loc="best", fontsize=8)
     axes[-1].set_xlabel("time (UTC)")
     axes[0].set_title(
         f"RAG baseline: {baseline.span_seconds or 0:.0f} s of data to {end:%Y-%m-%d %H:%M} UTC "

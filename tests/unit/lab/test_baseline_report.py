@@ -15,6 +15,7 @@ from lab.baseline_report import (
     render_comparison,
     render_markdown,
     write_baseline,
+    write_chart,
     write_comparison_chart,
 )
 from lab.cli import run
@@ -104,3 +105,17 @@ def test_the_chart_draws_the_dashboards_own_queries() -> None:
     for title, _label, _reference in CHART_PANELS:
         assert panel_expr(title) == by_title[title]
     assert {title for title, _, _ in CHART_PANELS} <= set(SPEC.dashboard.key_panels)
+
+
+@responses.activate
+@pytest.mark.filterwarnings("error::UserWarning")
+def test_the_chart_of_a_lab_with_no_data_yet_draws_without_an_empty_legend(
+    tmp_path: Path,
+) -> None:
+    """Panels whose query has no series yet are drawn bare, not with matplotlib's "no
+    artists with labels" warning."""
+    empty = {"status": "success", "data": {"resultType": "matrix", "result": []}}
+    responses.get(f"{BASE}/api/v1/query_range", json=empty)
+    path = tmp_path / "baseline.png"
+    write_chart(PrometheusClient(BASE), baseline(1800, 12), path)
+    assert path.read_bytes()[:4] == b"\x89PNG"
