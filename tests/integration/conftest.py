@@ -65,6 +65,18 @@ _PORT_TAKEN = ("port is already allocated", "address already in use")
 _NOT_AWAITED = frozenset({"loadgen", "gateway"})
 _NO_SCALE: Mapping[str, int] = MappingProxyType({})
 _NO_ENV: Mapping[str, str] = MappingProxyType({})
+#: The test run's scratch directory (build markers and locks), shared with xdist's workers.
+_RUN_DIR = "RAG_LAB_TEST_RUN_DIR"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The controller (or the only process) makes the run's scratch directory and removes it
+    at the end; xdist's workers, started later, inherit its path through the environment."""
+    if hasattr(config, "workerinput"):
+        return
+    run_dir = tempfile.mkdtemp(prefix="rag-lab-tests-")
+    os.environ[_RUN_DIR] = run_dir
+    config.add_cleanup(lambda: shutil.rmtree(run_dir, ignore_errors=True))
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -233,8 +245,7 @@ def build_once(service: str, *, profile: str | None = None) -> None:
     wait and find it done (without xdist there is one process, and the lock costs nothing).
     Parallel builds of one image tag would each redo every step that is not cached.
     """
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"pid-{os.getpid()}")
-    done = Path(tempfile.gettempdir()) / f"rag-lab-tests-{run}-{service}.built"
+    done = Path(os.environ[_RUN_DIR]) / f"{service}.built"
     with FileLock(done.with_suffix(".lock"), timeout=900):
         if done.exists():
             return
