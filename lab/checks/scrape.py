@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from datetime import UTC, datetime
 
+from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
 from lab.checks.context import Evidence, run_check
@@ -63,12 +64,13 @@ def _check(ctx: LabContext, evidence: Evidence) -> None:
     settings = ctx.settings
     text = ctx.app.metrics_text()
     try:
-        families = {family.name for family in text_string_to_metric_families(text)}
+        parsed = list(text_string_to_metric_families(text))
     except ValueError as exc:
         raise CheckFailed(
             f"{settings.app_url}/metrics is not valid Prometheus exposition: {exc}",
             fix="serve /metrics with prometheus_client's generate_latest (or choose_encoder)",
         ) from exc
+    families = {family.name for family in parsed}
     missing = sorted(REQUIRED_METRIC_FAMILIES - families)
     if missing:
         raise CheckFailed(
@@ -81,7 +83,7 @@ def _check(ctx: LabContext, evidence: Evidence) -> None:
         f"all {len(REQUIRED_METRIC_FAMILIES)} required rag_* present",
         metric_families=len(families),
     )
-    _cardinality_guard(text, evidence)
+    _cardinality_guard(parsed, len(text.encode()), evidence)
 
     targets = [t for t in ctx.prometheus.targets() if t.job == settings.app_job]
     if not targets:
@@ -159,9 +161,9 @@ def _check(ctx: LabContext, evidence: Evidence) -> None:
     _one_job_guard(ctx, evidence, max_interval)
 
 
-def _cardinality_guard(text: str, evidence: Evidence) -> None:
+def _cardinality_guard(parsed: list[Metric], size_bytes: int, evidence: Evidence) -> None:
     series: Counter[str] = Counter()
-    for family in text_string_to_metric_families(text):
+    for family in parsed:
         if family.name.startswith("rag_"):
             # A family the parser could not group (no HELP line) comes sample by sample.
             series[family.name.removesuffix("_total")] += len(family.samples)
@@ -169,7 +171,7 @@ def _cardinality_guard(text: str, evidence: Evidence) -> None:
     if most > MAX_SERIES_PER_FAMILY:
         raise CheckFailed(
             f"{name} has {most} series in /metrics (limit {MAX_SERIES_PER_FAMILY}; "
-            f"/metrics is {len(text.encode()) / 1024:.0f} KiB): a label with unbounded values",
+            f"/metrics is {size_bytes / 1024:.0f} KiB): a label with unbounded values",
             fix=f"find the label whose values keep changing (`curl -s <app>/metrics | grep "
             f"^{name}`) and remove it: labels take values from a small fixed set",
             series=most,
@@ -177,7 +179,7 @@ def _cardinality_guard(text: str, evidence: Evidence) -> None:
         )
     evidence.add(
         f"✓ cardinality: at most {most} series per rag_* family ({name}; limit "
-        f"{MAX_SERIES_PER_FAMILY}), /metrics {len(text.encode()) / 1024:.0f} KiB",
+        f"{MAX_SERIES_PER_FAMILY}), /metrics {size_bytes / 1024:.0f} KiB",
         max_series_per_family=most,
     )
 

@@ -78,6 +78,7 @@ def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
 
 def add(subparsers: Subparsers) -> None:
     from lab.experiment.profiles import FULL, PROFILES, SHORT
+    from lab.spec.rag import TARGET_ERROR_RATE_AFTER
 
     parser = subparsers.add_parser(
         "experiment",
@@ -86,7 +87,7 @@ def add(subparsers: Subparsers) -> None:
         "resilience off then on (switched through the app's admin API; both settings and "
         "faults are restored afterwards), and save the comparison as experiment.json, "
         "experiment.md and experiment.png. Exit 1 when the 'on' arm misses the course's "
-        "target (< 0.1 % errors).",
+        f"target (< {TARGET_ERROR_RATE_AFTER} % errors).",
     )
     add_endpoint_flags(parser)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="directory")

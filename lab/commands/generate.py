@@ -10,14 +10,7 @@ from lab import generate
 from lab.commands.options import Subparsers
 from lab.exit_codes import ExitCode
 from lab.generate import alertmanager as alertmanager_gen
-
-
-def find_root(start: Path) -> Path:
-    """The repository root: the nearest directory at or above `start` with a pyproject.toml."""
-    for candidate in (start, *start.parents):
-        if (candidate / "pyproject.toml").is_file():
-            return candidate
-    return start
+from lab.repository import find_root
 
 
 def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:

@@ -15,6 +15,7 @@ from pathlib import Path
 from lab.clients import ServiceError
 from lab.exit_codes import ExitCode
 from lab.formatting import span
+from lab.repository import find_root
 from lab.scenarios import inject, layout
 from lab.scenarios.catalog import SCENARIOS
 from lab.scenarios.live import Lab
@@ -287,8 +288,6 @@ def open_session(settings: LabSettings, root: Path | None = None) -> Session:
     """A session on the lab `settings` describe. The state directory is
     `settings.state_dir` (LAB_STATE_DIR), else `.lab` under `root` (default: the
     repository around the working directory), where the runbooks are read too."""
-    from lab.commands.generate import find_root
-
     root = root if root is not None else find_root(Path.cwd())
     directory = settings.state_dir or root / layout.DEFAULT_DIR
     return Session(Lab.connect(settings, directory), StateStore(directory), docs_root=root)

@@ -6,7 +6,6 @@ import io
 from pathlib import Path
 
 from lab.cli import run
-from lab.commands.generate import find_root
 from lab.exit_codes import ExitCode
 
 
@@ -41,11 +40,3 @@ def test_with_slack_writes_the_local_variant(tmp_path: Path) -> None:
     assert "slack" not in (tmp_path / "alertmanager/alertmanager.yml").read_text()
     check = io.StringIO()
     assert run(["generate", "--check", "--root", str(tmp_path)], check) is ExitCode.OK
-
-
-def test_find_root_walks_up_to_pyproject(tmp_path: Path) -> None:
-    """The default root is the nearest directory with a pyproject.toml."""
-    (tmp_path / "pyproject.toml").write_text("")
-    nested = tmp_path / "a" / "b"
-    nested.mkdir(parents=True)
-    assert find_root(nested) == tmp_path
