@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from lab.docker_engine import EngineUnavailable, compose_containers
+
 
 class LogSourceError(RuntimeError):
     """The log lines cannot be read: what went wrong, and the fix that makes them readable."""
@@ -61,26 +63,12 @@ class DockerLogSource:
 
     def lines_since(self, since: datetime) -> list[str]:
         try:
-            import docker
-            from docker.errors import DockerException
-        except ImportError as exc:  # the `lab` extra brings it
+            containers = compose_containers(self.project, self.service)
+        except EngineUnavailable as exc:
             raise LogSourceError(
-                "the `docker` package is missing", fix="pip install docker"
-            ) from exc
-        try:
-            client = docker.from_env()
-            containers = client.containers.list(
-                filters={
-                    "label": [
-                        f"com.docker.compose.project={self.project}",
-                        f"com.docker.compose.service={self.service}",
-                    ]
-                }
-            )
-        except DockerException as exc:
-            raise LogSourceError(
-                f"cannot reach the Docker engine ({exc})",
-                fix="read logs from a file instead: "
+                exc.problem,
+                fix=exc.fix
+                or "read logs from a file instead: "
                 "`docker compose logs --no-log-prefix app > app.log` then `--logs-file app.log`",
             ) from exc
         if not containers:

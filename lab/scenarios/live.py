@@ -22,6 +22,7 @@ from lab.clients import AlertmanagerClient, PrometheusClient, ServiceError
 from lab.clients.alert_sink import AlertSinkClient
 from lab.clients.app import AppClient
 from lab.context import LabContext
+from lab.docker_engine import EngineUnavailable, compose_containers
 from lab.polling import poll_until
 from lab.scenarios import layout
 from lab.settings import LabSettings
@@ -39,47 +40,40 @@ class DockerUnavailable(ServiceError):
 def restart_compose_service(project: str, service: str, wait_healthy: bool) -> None:
     """Restart the containers of a compose service through the Docker engine, together;
     with `wait_healthy`, wait until their healthchecks pass."""
+    instead = f"`docker compose restart {service}` does the same"
     try:
-        import docker
-        from docker.errors import DockerException
-    except ImportError as exc:  # the `lab` extra brings it
-        raise DockerUnavailable("the `docker` package is missing: pip install docker") from exc
-    try:
-        client = docker.from_env()
-        containers = client.containers.list(
-            all=True,
-            filters={
-                "label": [
-                    f"com.docker.compose.project={project}",
-                    f"com.docker.compose.service={service}",
-                ]
-            },
+        containers = compose_containers(project, service, stopped_too=True)
+    except EngineUnavailable as exc:
+        raise DockerUnavailable(
+            f"cannot restart {service} through the Docker engine: {exc.problem}; "
+            f"{exc.fix or instead}"
+        ) from exc
+    if not containers:
+        raise DockerUnavailable(
+            f"no container of service {service!r} in compose project {project!r}: start "
+            "the lab, or set --compose-project / LAB_COMPOSE_PROJECT"
         )
-        if not containers:
-            raise DockerUnavailable(
-                f"no container of service {service!r} in compose project {project!r}: start "
-                "the lab, or set --compose-project / LAB_COMPOSE_PROJECT"
-            )
+    from docker.errors import DockerException  # importable: compose_containers found it
+
+    def healthy() -> bool:
+        for container in containers:
+            container.reload()
+            health = container.attrs.get("State", {}).get("Health", {}).get("Status")
+            if health not in (None, "healthy"):  # None: no healthcheck to wait for
+                return False
+        return True
+
+    try:
         # All at once: replicas restarted in turn would take their stop timeouts in turn.
         with ThreadPoolExecutor(max_workers=len(containers)) as pool:
             list(pool.map(lambda container: container.restart(timeout=10), containers))
-
-        def healthy() -> bool:
-            for container in containers:
-                container.reload()
-                health = container.attrs.get("State", {}).get("Health", {}).get("Status")
-                if health not in (None, "healthy"):  # None: no healthcheck to wait for
-                    return False
-            return True
-
         if wait_healthy:
             poll_until(
                 healthy, timeout=READY_TIMEOUT_SECONDS, interval=1, describe=f"{service} healthy"
             )
     except DockerException as exc:
         raise DockerUnavailable(
-            f"cannot restart {service} through the Docker engine ({exc}); "
-            f"`docker compose restart {service}` does the same"
+            f"cannot restart {service} through the Docker engine ({exc}); {instead}"
         ) from exc
 
 
