@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lab.clients import AlertmanagerClient, PrometheusClient  # noqa: E402
-from lab.clients.alert_sink import AlertSinkClient  # noqa: E402
-from lab.clients.app import AppClient  # noqa: E402
-from lab.settings import LabSettings  # noqa: E402
+from lab.kit.clients import AlertmanagerClient, PrometheusClient  # noqa: E402
+from lab.kit.clients.alert_sink import AlertSinkClient  # noqa: E402
+from lab.kit.clients.app import AppClient  # noqa: E402
+from lab.kit.settings import LabSettings  # noqa: E402
 
 # The gateway publishes the app's port (APP_PORT) in front of its replicas.
 SERVICES = ("app", "gateway", "loadgen", "alert-sink", "alertmanager", "prometheus")

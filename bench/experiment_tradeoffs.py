@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine_info
 
-from lab import confidence
 from lab.experiment.in_process import InProcessApp
 from lab.experiment.profiles import FULL, PROFILES, Scale
 from lab.experiment.report import DEGRADED_LEVELS, ClientFigures, Comparison
 from lab.experiment.runner import run_experiment
+from lab.kit import confidence
 
 RESULTS = Path(__file__).resolve().parent / "results" / "experiment_tradeoffs.md"
 

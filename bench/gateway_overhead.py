@@ -2,7 +2,8 @@
 
 Starts the sample app (`python -m sample_rag_app`, simulated LLM latency 0, cache off, rate
 limits far above the load) and
-the gateway (`python -m lab.gateway`, upstream 127.0.0.1:<the app's port>) as local
+the gateway (`python -m sample_rag_app.services.gateway`, upstream 127.0.0.1:<the app's
+port>) as local
 processes on free loopback ports, then times sequential requests straight to the app and
 through the gateway, interleaved in many short rounds so the load of a shared machine
 affects both alike. Two client patterns:
@@ -111,7 +112,11 @@ def main() -> None:
     paired: dict[tuple[str, str], list[float]] = {}
     with (
         _process([sys.executable, "-m", "sample_rag_app"], app_env, f"{direct}/readyz"),
-        _process([sys.executable, "-m", "lab.gateway"], gateway_env, f"{gateway}/readyz"),
+        _process(
+            [sys.executable, "-m", "sample_rag_app.services.gateway"],
+            gateway_env,
+            f"{gateway}/readyz",
+        ),
     ):
         kept = {base: httpx.Client(base_url=base) for base in (direct, gateway)}
         for _ in range(args.rounds):

@@ -1,7 +1,8 @@
 """The probes of issue 9, repeated as figures: what an attacker and an overloaded client do.
 
 Each probe starts the app (``python -m sample_rag_app``) or the alert sink
-(``python -m lab.alert_sink``) as a real process on a free 127.0.0.1 port and talks to it
+(``python -m sample_rag_app.services.alert_sink``) as a real process on a free 127.0.0.1
+port and talks to it
 over sockets only, so the same probes run against an older tree for a before/after table
 (``--before-source DIR``, e.g. ``git archive 1af7a1c | tar -x -C /tmp/before``):
 
@@ -334,7 +335,7 @@ def probe_schemathesis(
         result["name"] = name
         runs.append(result)
     with serve(
-        "lab.alert_sink",
+        "sample_rag_app.services.alert_sink",
         ROOT,
         {"ALERT_SINK_DATA_FILE": str(workdir / "alerts.jsonl")},
         "/healthz",

@@ -50,8 +50,8 @@ from _common import machine_info
 from _stack import write_section
 
 from sample_rag_app.main import create_app
+from sample_rag_app.runtime.logging import configure_logging
 from sample_rag_app.settings import Settings
-from sample_rag_app.telemetry.logging import configure_logging
 from sample_rag_app.telemetry.metrics import RagMetrics
 from sample_rag_app.telemetry.recorder import RagTelemetry
 

@@ -36,12 +36,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import in_process_client, machine_info
 
-from sample_rag_app.loadgen.questions import QuestionSource
 from sample_rag_app.main import create_app
 from sample_rag_app.pipeline.resilience.config import MECHANISMS
 from sample_rag_app.pipeline.service import RagPipeline
+from sample_rag_app.runtime.logging import configure_logging
+from sample_rag_app.services.loadgen.questions import QuestionSource
 from sample_rag_app.settings import Settings
-from sample_rag_app.telemetry.logging import configure_logging
 
 RESULTS = Path(__file__).resolve().parent / "results" / "resilience_overhead.md"
 OFF = "resilience off (the 'before')"

@@ -34,11 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import machine_info
 from _stack import ROOT, Stack, images, private_stack, write_section
 
-from lab.checks.result import Status
-from lab.checks.runner import CHECKS, CheckOptions, run_checks
+from lab.check.result import Status
+from lab.check.runner import CHECKS, CheckOptions, run_checks
 from lab.cli import ExitCode
 from lab.cli import run as lab_cli
-from lab.clients import PrometheusClient
+from lab.kit.clients import PrometheusClient
 
 TITLE = "# Stack timings: up to green, and `lab check`"
 

@@ -1,6 +1,10 @@
 """The `lab` command line: parse argv and dispatch to the chosen subcommand's handler.
 
-The subcommands live in `lab.commands`, one module each.
+Each feature package owns its subcommand in a `command` module (`lab/check/command.py`,
+`lab/drill/command.py`, ...). Such a module registers its parser in `add(subparsers)` with
+`set_defaults(handler=handle)`; `handle(args, out)` runs it and returns an `ExitCode`
+(`lab.kit.exit_codes`). To add a subcommand, write such a module and append its `add`
+to `SUBCOMMANDS`.
 """
 
 from __future__ import annotations
@@ -10,8 +14,27 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from lab.commands import SUBCOMMANDS
-from lab.exit_codes import ExitCode
+from lab.baseline import command as baseline_command
+from lab.baseline import compare as compare_command
+from lab.check import command as check_command
+from lab.check import wait as wait_command
+from lab.drill import command as drill_command
+from lab.experiment import command as experiment_command
+from lab.generate import command as generate_command
+from lab.kit.exit_codes import ExitCode
+from lab.scenario import command as scenario_command
+
+#: The registrars in the order `lab --help` lists the subcommands.
+SUBCOMMANDS = [
+    generate_command.add,
+    check_command.add,
+    wait_command.add,
+    baseline_command.add,
+    compare_command.add,
+    drill_command.add,
+    experiment_command.add,
+    scenario_command.add,
+]
 
 Handler = Callable[[argparse.Namespace, TextIO], ExitCode]
 

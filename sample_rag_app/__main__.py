@@ -10,8 +10,8 @@ import sys
 import uvicorn
 from pydantic import ValidationError
 
+from sample_rag_app.runtime.logging import configure_logging
 from sample_rag_app.settings import Settings, startup_error
-from sample_rag_app.telemetry.logging import configure_logging
 from sample_rag_app.transport.server import deadline_protocol
 
 

@@ -17,8 +17,8 @@ from prometheus_client import (
 )
 
 from sample_rag_app import __version__
+from sample_rag_app.assembly import build_pipeline
 from sample_rag_app.clock import Clock, SystemClock
-from sample_rag_app.pipeline.assembly import build_pipeline
 from sample_rag_app.pipeline.faults import FaultConfig
 from sample_rag_app.pipeline.ports import NullTelemetry, PipelineTelemetry
 from sample_rag_app.settings import Settings

@@ -1,6 +1,7 @@
 """The experiment on the sample app in this process: ASGI transport, virtual clock.
 
-The app is built with `create_app(settings, registry, rng=Random(seed), clock=VirtualClock())`
+The app is built by `sample_rag_app.harness.build_in_process_app` (`create_app` with
+`rng=Random(seed)` and a `VirtualClock`)
 and driven through FastAPI's TestClient; the runner shares the app's virtual clock, so
 simulated latencies, backoff, outage windows and cache TTLs all pass without real
 waiting, at their real lengths (nothing is scaled down), and a fixed seed gives the same
@@ -16,7 +17,6 @@ test's and the trade-off bench's way to run the experiment, not the learner's.
 
 from __future__ import annotations
 
-import random
 import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,8 +26,8 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from lab.baseline import COUNTERS, Baseline, CounterSamples, from_increases, increases
-from lab.clients.app import QueryReply
+from lab.baseline.model import COUNTERS, Baseline, CounterSamples, from_increases, increases
+from lab.kit.clients.app import QueryReply
 from lab.spec.rag import CORRELATION_HEADER
 
 ADMIN_TOKEN = "in-process-experiment"
@@ -45,20 +45,15 @@ class InProcessApp:
         warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
         from fastapi.testclient import TestClient
 
-        from sample_rag_app.clock import VirtualClock
-        from sample_rag_app.main import create_app
-        from sample_rag_app.settings import Settings
+        from sample_rag_app.harness import build_in_process_app
 
-        self.clock = VirtualClock()
         values: dict[str, Any] = {
             "admin_token": ADMIN_TOKEN,
             "logging_enabled": False,
             "random_seed": seed,
             **settings,
         }
-        app = create_app(
-            Settings(**values), CollectorRegistry(), rng=random.Random(seed), clock=self.clock
-        )
+        app, self.clock = build_in_process_app(CollectorRegistry(), seed=seed, **values)
         self._client = TestClient(app, raise_server_exceptions=False)
         self._admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 

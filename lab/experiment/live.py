@@ -1,6 +1,6 @@
 """The experiment on the live lab: the wall clock, and Prometheus as the server side.
 
-The target is `lab.clients.app.AppClient` itself. Prometheus figures of an arm are the
+The target is `lab.kit.clients.app.AppClient` itself. Prometheus figures of an arm are the
 app's counters between the last scrape before the arm began and the first scrape after
 it ended (raw samples, nothing extrapolated), so they cover the whole arm and a little
 more, and they include the loadgen's requests during that span.
@@ -12,14 +12,14 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from lab.baseline import Baseline, from_increases, increases, prometheus_samples
-from lab.clients import PrometheusClient
-from lab.context import LabContext
+from lab.baseline.model import Baseline, from_increases, increases, prometheus_samples
 from lab.experiment.profiles import Profile, Scale
 from lab.experiment.report import Comparison
 from lab.experiment.runner import run_experiment
-from lab.polling import poll_until
-from lab.settings import LabSettings
+from lab.kit.clients import PrometheusClient
+from lab.kit.context import LabContext
+from lab.kit.polling import poll_until
+from lab.kit.settings import LabSettings
 
 #: How far before an arm to look for the scrape preceding it (several scrape intervals).
 LOOKBACK = timedelta(minutes=2)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.baseline import REQUESTS_FOR_TARGET_CLAIM
+from lab.baseline.model import REQUESTS_FOR_TARGET_CLAIM
 
 
 @dataclass(frozen=True)

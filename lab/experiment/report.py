@@ -18,9 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from lab import confidence
-from lab.baseline import REQUESTS_FOR_TARGET_CLAIM, Baseline
-from lab.baseline_report import (
+from lab.baseline.model import REQUESTS_FOR_TARGET_CLAIM, Baseline
+from lab.baseline.report import (
     COMPARISON_COLORS,
     draw_comparison,
     draw_error_band,
@@ -28,7 +27,8 @@ from lab.baseline_report import (
     pyplot,
 )
 from lab.experiment.runner import ArmRun, ExperimentRun, Outcome
-from lab.formatting import figure, milliseconds
+from lab.kit import confidence
+from lab.kit.formatting import figure, milliseconds
 from lab.spec.rag import (
     ANSWER_LEVELS,
     DEGRADED_LEVELS,

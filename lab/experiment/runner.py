@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from lab.baseline import Baseline
-from lab.clients.app import QueryReply
-from lab.clients.base import ServiceUnreachable
+from lab.baseline.model import Baseline
 from lab.experiment.profiles import FaultEvent, Profile, Scale
 from lab.experiment.traffic import Arrival, popular_questions, schedule
+from lab.kit.clients.app import QueryReply
+from lab.kit.clients.base import ServiceUnreachable
 
 #: The arms, in the order they run: the course's "before", then "after".
 ARMS: tuple[tuple[str, bool], ...] = (("off", False), ("on", True))
@@ -43,7 +43,7 @@ class Clock(Protocol):
 
 
 class Target(Protocol):
-    """The app as the experiment drives it; `lab.clients.app.AppClient` is one."""
+    """The app as the experiment drives it; `lab.kit.clients.app.AppClient` is one."""
 
     def query(self, question: str, *, correlation_id: str) -> QueryReply: ...
 

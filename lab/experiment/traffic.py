@@ -1,9 +1,10 @@
 """The experiment's traffic: the load generator's question mix, on a seeded schedule.
 
-The questions come from `sample_rag_app.loadgen.questions`, the one model of what the
-lab's users ask (a few popular questions, repeated, and many new ones). `lab` imports
-nothing else from `sample_rag_app`: the checks work on any app that speaks the metrics
-contract. The experiment is different: its claim is "under the traffic the course's
+The questions come from the loadgen's question model (through `sample_rag_app.harness`,
+the one module of `sample_rag_app` that `lab` may import), the one model of what the
+lab's users ask (a few popular questions, repeated, and many new ones). The checks work
+on any app that speaks the metrics contract. The experiment is different: its claim is
+"under the traffic the course's
 baseline was measured with, errors fall from ~0.6 % to < 0.1 %", and the cache hit
 rate, hence the error rate, depends on that mix, so a copy that drifts from the
 loadgen would make the comparison wrong without anyone noticing. Both ship in the same
@@ -22,8 +23,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sample_rag_app.loadgen.questions import POPULAR_QUESTIONS, QuestionSource
-from sample_rag_app.loadgen.settings import LoadgenSettings
+from sample_rag_app.harness import POPULAR_QUESTIONS, LoadgenSettings, QuestionSource
 
 #: The loadgen's default share of repeated questions (read from its settings' default).
 REPEAT_FRACTION: float = LoadgenSettings.model_fields["repeat_fraction"].default

@@ -8,7 +8,7 @@ targets, each with its own `instance` label (address:port), and no config change
 from __future__ import annotations
 
 from lab.generate._output import GeneratedFile, to_yaml
-from lab.scenarios.layout import SCRAPE_FILES
+from lab.kit.owned_files import SCRAPE_FILES
 from lab.spec.model import Spec, duration_seconds
 
 CONFIG_PATH = "prometheus/prometheus.yml"
@@ -62,6 +62,6 @@ def render(spec: Spec) -> list[GeneratedFile]:
     }
     comment = (
         "Exemplars need --enable-feature=exemplar-storage (set in docker-compose.yml).\n"
-        f"{SCRAPE_FILES}: scrape configs a `lab scenario` adds (lab/scenarios/layout.py)."
+        f"{SCRAPE_FILES}: scrape configs a `lab scenario` adds (lab/kit/owned_files.py)."
     )
     return [GeneratedFile(CONFIG_PATH, to_yaml(config, comment=comment))]

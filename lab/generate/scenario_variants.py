@@ -3,7 +3,7 @@ teammate's change would, rendered from the same spec as the healthy files.
 
 They are committed (so `make lint`, promtool and amtool check them like the rest) and
 `lab scenario start` writes the same rendering into the lab-owned state directory
-(`lab.scenarios.layout`), never over the learner's files:
+(`lab.kit.owned_files`), never over the learner's files:
 
 - `alertmanager/scenarios/dropping-route.yml`: the healthy Alertmanager config with one
   route added ahead of the others that sends every warning and critical alert, the

@@ -26,10 +26,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sample_rag_app.clock import Clock, SystemClock
 from sample_rag_app.pipeline.ports import NullTelemetry, PipelineTelemetry
+from sample_rag_app.runtime.asgi import BodyTooLarge, read_body, replay
+from sample_rag_app.runtime.correlation import CORRELATION_HEADER
 from sample_rag_app.telemetry.metrics import InvalidReason, RagMetrics
-from sample_rag_app.transport.asgi import BodyTooLarge, read_body, replay
 
-CORRELATION_HEADER = "X-Correlation-ID"
 SERVED_BY_HEADER = "X-Served-By"
 #: The route whose unexpected failures count as failed queries.
 QUERY_PATH = "/query"

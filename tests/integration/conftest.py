@@ -38,10 +38,10 @@ import pytest
 from filelock import FileLock
 from testcontainers.compose import DockerCompose
 
-from lab.clients import AlertmanagerClient, PrometheusClient
-from lab.clients.app import AppClient
-from lab.polling import poll_until
-from lab.settings import LabSettings
+from lab.kit.clients import AlertmanagerClient, PrometheusClient
+from lab.kit.clients.app import AppClient
+from lab.kit.polling import poll_until
+from lab.kit.settings import LabSettings
 from tests.image_pins import image
 
 ROOT = Path(__file__).resolve().parents[2]

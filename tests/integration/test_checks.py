@@ -15,15 +15,15 @@ import pytest
 import yaml
 from testcontainers.core.container import DockerContainer
 
-from lab.checks import alerts, dashboards, logs, scrape
-from lab.checks.result import CheckResult, Status
-from lab.checks.runner import CheckOptions, run_checks
-from lab.clients import PrometheusClient
-from lab.clients.app import AppClient
-from lab.context import LabContext
-from lab.logsource import DockerLogSource, FileLogSource
-from lab.polling import poll_until
-from lab.report import render_text
+from lab.check import alerts, dashboards, logs, scrape
+from lab.check.logsource import DockerLogSource, FileLogSource
+from lab.check.report import render_text
+from lab.check.result import CheckResult, Status
+from lab.check.runner import CheckOptions, run_checks
+from lab.kit.clients import PrometheusClient
+from lab.kit.clients.app import AppClient
+from lab.kit.context import LabContext
+from lab.kit.polling import poll_until
 from tests.image_pins import image
 from tests.integration.conftest import ROOT, Stack
 

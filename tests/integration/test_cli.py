@@ -11,8 +11,8 @@ import pytest
 from nbclient import NotebookClient
 
 from lab.cli import run
-from lab.exit_codes import ExitCode
-from lab.polling import poll_until
+from lab.kit.exit_codes import ExitCode
+from lab.kit.polling import poll_until
 from tests.integration.conftest import ROOT, Stack
 
 NOTEBOOK = ROOT / "lab" / "notebooks" / "bridge_m2_3_to_m2_4.ipynb"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from lab.clients.alert_sink import AlertSinkClient
-from lab.clients.app import AppClient
-from lab.exit_codes import ExitCode
+from lab.kit.clients.alert_sink import AlertSinkClient
+from lab.kit.clients.app import AppClient
+from lab.kit.exit_codes import ExitCode
 from tests.integration.conftest import Stack
 from tests.integration.test_cli import endpoint_flags, lab
 

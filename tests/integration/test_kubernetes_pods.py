@@ -18,7 +18,7 @@ import requests
 import yaml
 
 from lab.generate import kubernetes
-from lab.polling import poll_until
+from lab.kit.polling import poll_until
 from lab.spec import SPEC
 from tests.image_pins import image
 from tests.integration.conftest import build_once

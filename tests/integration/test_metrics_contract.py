@@ -12,7 +12,7 @@ import requests
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from lab.polling import poll_until
+from lab.kit.polling import poll_until
 from tests.integration.conftest import ROOT, Stack
 
 # The course notebook's panel queries and alert expressions, verbatim.

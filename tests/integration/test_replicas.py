@@ -18,11 +18,11 @@ import pytest
 import requests
 from docker.models.containers import Container
 
-from lab.checks.result import Status
-from lab.checks.runner import CheckOptions, run_checks
-from lab.clients import PrometheusClient
-from lab.clients.alert_sink import AlertSinkClient
-from lab.polling import poll_until
+from lab.check.result import Status
+from lab.check.runner import CheckOptions, run_checks
+from lab.kit.clients import PrometheusClient
+from lab.kit.clients.alert_sink import AlertSinkClient
+from lab.kit.polling import poll_until
 from lab.spec.rag import (
     APP_JOB,
     CORRELATION_HEADER,

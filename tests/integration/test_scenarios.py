@@ -15,15 +15,15 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from lab.checks.result import CheckResult
-from lab.checks.runner import CheckOptions, run_checks
-from lab.exit_codes import ExitCode
-from lab.polling import poll_until
-from lab.scenarios import layout
-from lab.scenarios.catalog import SCENARIOS
-from lab.scenarios.live import Lab
-from lab.scenarios.model import Grading
-from lab.scenarios.session import Session, open_session
+from lab.check.result import CheckResult
+from lab.check.runner import CheckOptions, run_checks
+from lab.kit import owned_files
+from lab.kit.exit_codes import ExitCode
+from lab.kit.polling import poll_until
+from lab.scenario.catalog import SCENARIOS
+from lab.scenario.live import Lab
+from lab.scenario.model import Grading
+from lab.scenario.session import Session, open_session
 from tests.integration.conftest import ROOT, Stack, start_stack
 
 pytestmark = [pytest.mark.disruptive, pytest.mark.xdist_group("scenarios")]
@@ -95,7 +95,7 @@ def test_scenario_is_detected_verified_and_reset(scenario_lab: ScenarioLab, name
     session, lab = scenario_lab.session, scenario_lab.lab
     started = session.start(name)
     assert started.code is ExitCode.OK, started.lines
-    assert (lab.state_dir / layout.STATE_FILE).is_file()
+    assert (lab.state_dir / owned_files.STATE_FILE).is_file()
     if name in TRAFFIC:
         _traffic(scenario_lab.stack.app_url, TRAFFIC[name], name)
     shown = poll_until(
@@ -133,7 +133,7 @@ def test_scenario_is_detected_verified_and_reset(scenario_lab: ScenarioLab, name
     for _ in range(2):  # idempotent
         reset = session.reset()
         assert reset.code is ExitCode.OK, reset.lines
-    assert not (lab.state_dir / layout.FAULTS_FILE).exists()
+    assert not (lab.state_dir / owned_files.FAULTS_FILE).exists()
     poll_until(
         lambda: _green(scenario_lab.stack), timeout=30, interval=2, describe="lab check green"
     )

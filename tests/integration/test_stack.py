@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from lab.clients.grafana import GrafanaClient
-from lab.clients.prometheus import ScrapeTarget
-from lab.polling import poll_until
+from lab.kit.clients.grafana import GrafanaClient
+from lab.kit.clients.prometheus import ScrapeTarget
+from lab.kit.polling import poll_until
 from lab.spec import SPEC
 from tests.integration.conftest import ROOT, Stack
 

@@ -22,7 +22,7 @@ import httpx
 import psutil
 import pytest
 
-from lab.polling import poll_until
+from lab.kit.polling import poll_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "reliability-admin-token"
@@ -148,7 +148,8 @@ def start_app(tmp_path: Path) -> Iterator[ServerFactory]:
 
 @pytest.fixture
 def start_sink(tmp_path: Path) -> Iterator[ServerFactory]:
-    """Start `python -m lab.alert_sink` on a free loopback port with its data file in
+    """Start `python -m sample_rag_app.services.alert_sink` on a free loopback port with its
+    data file in
     tmp_path (ALERT_SINK_* overrides as keyword arguments; the same port on restarts)."""
     servers: list[Server] = []
     port = free_port()
@@ -160,7 +161,9 @@ def start_sink(tmp_path: Path) -> Iterator[ServerFactory]:
             "ALERT_SINK_DATA_FILE": str(tmp_path / "alerts.jsonl"),
             **{f"ALERT_SINK_{key.upper()}": value for key, value in overrides.items()},
         }
-        server = _start("sink", "lab.alert_sink", env, tmp_path, "/healthz", port)
+        server = _start(
+            "sink", "sample_rag_app.services.alert_sink", env, tmp_path, "/healthz", port
+        )
         servers.append(server)
         return server
 

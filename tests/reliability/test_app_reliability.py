@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from lab.polling import poll_until
+from lab.kit.polling import poll_until
 from tests.reliability.conftest import ADMIN_TOKEN, ServerFactory, raw_exchange
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

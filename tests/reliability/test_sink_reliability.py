@@ -1,4 +1,5 @@
-"""The alert sink's findings of issue 9, reproduced against `python -m lab.alert_sink`."""
+"""The alert sink's findings of issue 9, reproduced against
+`python -m sample_rag_app.services.alert_sink`."""
 
 from __future__ import annotations
 

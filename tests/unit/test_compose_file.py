@@ -58,10 +58,24 @@ def test_services_run_the_runtime_image_and_lab_its_own_target() -> None:
     assert services["lab"]["image"] != runtime_image
 
 
-# What the runtime image must run without: plotting, notebooks, the Docker client, YAML.
-NOT_IN_RUNTIME = ("numpy", "matplotlib", "nbformat", "nbclient", "ipykernel", "docker", "yaml")
-RUNTIME_ENTRY_POINTS = ("sample_rag_app.__main__", "sample_rag_app.loadgen.__main__",
-                        "lab.alert_sink.__main__", "lab.gateway.__main__")  # fmt: skip
+# What the runtime image must run without: plotting, notebooks, the Docker client, YAML,
+# and the `lab` toolkit itself.
+NOT_IN_RUNTIME = (
+    "numpy",
+    "matplotlib",
+    "nbformat",
+    "nbclient",
+    "ipykernel",
+    "docker",
+    "yaml",
+    "lab",
+)
+RUNTIME_ENTRY_POINTS = (
+    "sample_rag_app.__main__",
+    "sample_rag_app.services.loadgen.__main__",
+    "sample_rag_app.services.alert_sink.__main__",
+    "sample_rag_app.services.gateway.__main__",
+)
 
 
 def test_the_app_extra_holds_no_plotting_or_notebook_dependency() -> None:
@@ -90,6 +104,16 @@ def test_runtime_services_import_nothing_outside_the_app_extra() -> None:
         [sys.executable, "-c", blocker], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_runtime_image_is_built_without_the_toolkit() -> None:
+    """The Dockerfile copies `lab/` only into the lab target's build, after the runtime's
+    venv is installed, so the runtime image ships the app and its services alone."""
+    lines = (ROOT / "sample_rag_app/Dockerfile").read_text().splitlines()
+    copies_lab = [i for i, line in enumerate(lines) if line.startswith("COPY lab ")]
+    lab_build = lines.index("FROM build-runtime AS build-lab")
+    assert copies_lab, "the lab target must copy lab/"
+    assert all(i > lab_build for i in copies_lab)
 
 
 def _services() -> dict[str, Any]:

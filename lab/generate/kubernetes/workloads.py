@@ -157,7 +157,7 @@ def app_deployment(spec: Spec) -> dict[str, Any]:
 def loadgen_deployment(spec: Spec) -> dict[str, Any]:
     """No probe: the loadgen serves no port, and exits (to be restarted) when it fails."""
     container = {
-        "command": ["python", "-m", "sample_rag_app.loadgen"],
+        "command": ["python", "-m", "sample_rag_app.services.loadgen"],
         "env": _env({"LOADGEN_TARGET_URL": app_endpoint(spec).in_namespace_url}),
         "resources": _resources(64),
     }
@@ -169,7 +169,7 @@ def sink_deployment(spec: Spec) -> dict[str, Any]:
     sink = sink_endpoint(spec)
     data = {"mountPath": "/data", "emptyDir": {"sizeLimit": "256Mi"}}
     container = {
-        "command": ["python", "-m", "lab.alert_sink"],
+        "command": ["python", "-m", "sample_rag_app.services.alert_sink"],
         "env": _env(
             {"ALERT_SINK_PORT": str(sink.port), "ALERT_SINK_DATA_FILE": "/data/alerts.jsonl"}
         ),

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lab.cli import run
-from lab.exit_codes import ExitCode
+from lab.kit.exit_codes import ExitCode
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -36,7 +36,7 @@ def test_main_exits_with_the_run_code(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 
 def test_every_subcommand_module_is_dispatched(capsys: pytest.CaptureFixture[str]) -> None:
-    """`lab --help` lists each module of `lab.commands`, in the order of SUBCOMMANDS."""
+    """`lab --help` lists each feature's subcommand, in the order of SUBCOMMANDS."""
     assert run(["--help"]) is ExitCode.OK
     text = capsys.readouterr().out
     names = ["generate", "check", "wait", "baseline", "compare", "drill", "experiment"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from lab.clients.app import QueryReply
-from lab.clients.base import ServiceUnreachable
+from lab.kit.clients.app import QueryReply
+from lab.kit.clients.base import ServiceUnreachable
 
 DEFAULT_FAULTS = {"llm_error_rate": 0.01, "llm_outage_remaining_seconds": 0.0}
 DEFAULT_RESILIENCE = {"enabled": False, "retries": True, "retry_max_attempts": 3}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from experiment_fakes import FakeApp, FakeClock
 
-from lab.baseline import REQUESTS_FOR_TARGET_CLAIM
+from lab.baseline.model import REQUESTS_FOR_TARGET_CLAIM
 from lab.experiment.profiles import FULL, PROFILES, SHORT, FaultEvent, Profile, Scale
 from lab.experiment.report import (
     ClientFigures,

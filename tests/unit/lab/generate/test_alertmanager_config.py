@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from lab.checks import alerts
+from lab.check import alerts
 from lab.generate import alertmanager
 from lab.spec import SPEC
 

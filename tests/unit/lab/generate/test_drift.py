@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 
 from lab.cli import run
-from lab.exit_codes import ExitCode
 from lab.generate import grafana, promtool_tests, render_all
+from lab.kit.exit_codes import ExitCode
 from lab.spec import SPEC
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import baseline
+from lab.baseline import model as baseline
 from lab.spec import SPEC
 from sample_rag_app.pipeline.errors import ANSWER_LEVELS as APP_ANSWER_LEVELS
 from sample_rag_app.pipeline.errors import DEGRADED_LEVELS as APP_DEGRADED_LEVELS

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from rag_test_support import RecordingClock, RecordingTelemetry
 
-from sample_rag_app.pipeline.assembly import build_pipeline
+from sample_rag_app.assembly import build_pipeline
 from sample_rag_app.pipeline.errors import (
     InternalPipelineError,
     LLMError,

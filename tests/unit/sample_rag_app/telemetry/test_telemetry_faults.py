@@ -15,8 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from rag_test_support import ADMIN_TOKEN, ClientFactory
 from structlog.testing import capture_logs
 
+from sample_rag_app.assembly import read_faults_file
 from sample_rag_app.clock import VirtualClock
-from sample_rag_app.pipeline.assembly import read_faults_file
 from sample_rag_app.pipeline.faults import RENAMED_LATENCY_METRIC, FaultConfig, FaultInjector
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

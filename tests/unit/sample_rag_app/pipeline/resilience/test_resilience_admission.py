@@ -13,7 +13,7 @@ from contextlib import ExitStack
 import pytest
 from rag_test_support import RecordingClock, RecordingTelemetry
 
-from lab.polling import poll_until
+from lab.kit.polling import poll_until
 from sample_rag_app.pipeline.errors import OverloadedError
 from sample_rag_app.pipeline.resilience.admission import AdmissionController
 from sample_rag_app.pipeline.resilience.config import ResilienceConfig

@@ -1,0 +1,204 @@
+"""Check 1: Prometheus scrapes the app, recently and often enough.
+
+Proves the chain end to end: the app's /metrics parses as Prometheus exposition and
+carries the rag_* families the key panels and the course's alerts query (derived from
+lab/spec), Prometheus has every replica of the app as an UP target (it discovers them by
+DNS: one with `docker compose up -d`, three with `--scale app=3`), scraped each recently
+and often enough (`max_scrape_age_seconds`, `max_scrape_interval_seconds` in
+LabSettings), and no replica has gone without a replacement (RagAppDown's own condition:
+a replica killed or stopped leaves discovery at once, so it is no longer a target to find
+DOWN).
+
+Two guards catch what breaks the numbers without breaking the scrape: the cardinality
+guard (no rag_* family with more than `MAX_SERIES_PER_FAMILY` series: a label with
+unbounded values grows past it within minutes) and the one-job guard (the app's series
+arrive through one scrape job only: a second job doubles every `sum()` over the app).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import UTC, datetime
+
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+
+from lab.check.evidence import Evidence, run_check
+from lab.check.result import CheckFailed, CheckResult
+from lab.kit.context import LabContext
+from lab.spec.model import duration_seconds
+from lab.spec.rag import COURSE_ALERTS, RAG_APP_DOWN, REPLICA_MEMORY, SPEC
+
+NAME = "scrape"
+TITLE = "Prometheus scrapes the app"
+
+
+def _families(exprs: list[str]) -> frozenset[str]:
+    """The metric families `exprs` query, named as the parser reports them (counters
+    without `_total`, histograms without `_bucket`)."""
+    names = {name for expr in exprs for name in re.findall(r"\brag_[a-z0-9_]+\b", expr)}
+    return frozenset(re.sub(r"_(total|bucket|sum|count)$", "", name) for name in names)
+
+
+# The families the course's key panels and alert rules query.
+_KEY_PANELS = [p for p in SPEC.dashboard.panels if p.title in SPEC.dashboard.key_panels]
+REQUIRED_METRIC_FAMILIES = _families(
+    [query.expr for panel in _KEY_PANELS for query in panel.queries]
+    + [alert.expr for alert in COURSE_ALERTS]
+)
+
+
+#: Most series one rag_* family may have: the largest healthy family, the stage-latency
+#: histogram, has 3 stages x 19 series; a per-user or per-request label passes it fast.
+MAX_SERIES_PER_FAMILY = 100
+#: One series per app instance: counted by job, it shows how many jobs scrape the app.
+BUILD_INFO = "rag_build_info"
+
+
+def run(ctx: LabContext) -> CheckResult:
+    return run_check(NAME, TITLE, lambda evidence: _check(ctx, evidence))
+
+
+def _check(ctx: LabContext, evidence: Evidence) -> None:
+    settings = ctx.settings
+    text = ctx.app.metrics_text()
+    try:
+        parsed = list(text_string_to_metric_families(text))
+    except ValueError as exc:
+        raise CheckFailed(
+            f"{settings.app_url}/metrics is not valid Prometheus exposition: {exc}",
+            fix="serve /metrics with prometheus_client's generate_latest (or choose_encoder)",
+        ) from exc
+    families = {family.name for family in parsed}
+    missing = sorted(REQUIRED_METRIC_FAMILIES - families)
+    if missing:
+        raise CheckFailed(
+            f"/metrics lacks {', '.join(missing)}",
+            fix="instrument the app with these metrics; the dashboards and alerts query them",
+            missing_families=missing,
+        )
+    evidence.add(
+        f"✓ {settings.app_url}/metrics parses: {len(families)} families, "
+        f"all {len(REQUIRED_METRIC_FAMILIES)} required rag_* present",
+        metric_families=len(families),
+    )
+    _cardinality_guard(parsed, len(text.encode()), evidence)
+
+    targets = [t for t in ctx.prometheus.targets() if t.job == settings.app_job]
+    if not targets:
+        raise CheckFailed(
+            f"Prometheus has no active target with job={settings.app_job!r}",
+            fix=f"add a scrape_config with job_name {settings.app_job!r} targeting the app "
+            "to prometheus/prometheus.yml and reload Prometheus",
+        )
+    down = [t for t in targets if not t.is_up]
+    if down:
+        named = "; ".join(
+            f"{t.instance} is {t.health.upper()}: {t.last_error or 'no error recorded yet'}"
+            for t in down
+        )
+        raise CheckFailed(
+            f"{len(down)} of {len(targets)} {settings.app_job} replica(s) not UP: {named}",
+            fix="check that Prometheus can reach the app: `docker compose ps app`, "
+            "and the target's lastError at http://localhost:9090/targets",
+            replicas_discovered=len(targets),
+            replicas_down=[t.instance for t in down],
+        )
+    current = {t.instance for t in targets}
+    gone = sorted(
+        instance
+        for sample in ctx.prometheus.query(RAG_APP_DOWN.expr)
+        if (instance := sample.labels.get("instance")) and instance not in current
+    )
+    if gone:
+        raise CheckFailed(
+            f"{len(gone)} {settings.app_job} replica(s) gone without a replacement: "
+            f"{', '.join(gone)} (scraped within {REPLICA_MEMORY}, no longer discovered, and "
+            f"fewer replicas run now; {len(targets)} UP)",
+            fix="start it again: `docker compose up -d --scale app=N` with the number you "
+            f"want; after a deliberate scale-down this clears within {REPLICA_MEMORY}",
+            replicas_discovered=len(targets),
+            replicas_gone=gone,
+        )
+    evidence.add(
+        f"✓ {len(targets)} of {len(targets)} {settings.app_job} replica(s) UP "
+        "(discovered by DNS), none gone",
+        replicas_discovered=len(targets),
+        replicas_up=len(targets),
+    )
+    now = datetime.now(UTC)
+    max_interval = 0.0
+    for target in targets:
+        if target.last_scrape is None:
+            raise CheckFailed(
+                f"target {target.scrape_url} has never been scraped",
+                fix="wait one scrape interval (`lab wait`) and run the check again",
+            )
+        age = (now - target.last_scrape).total_seconds()
+        if age >= settings.max_scrape_age_seconds:
+            raise CheckFailed(
+                f"target {target.scrape_url} was last scraped {age:.0f}s ago "
+                f"(limit {settings.max_scrape_age_seconds:.0f}s)",
+                fix="Prometheus has stopped scraping: check `docker compose logs prometheus`",
+                last_scrape_age_seconds=age,
+            )
+        interval = duration_seconds(target.scrape_interval or "0s")
+        max_interval = max(max_interval, interval)
+        if target.scrape_interval and interval > settings.max_scrape_interval_seconds:
+            raise CheckFailed(
+                f"target {target.scrape_url} is scraped every {target.scrape_interval}",
+                fix=f"set scrape_interval to {SPEC.scraping.app_scrape_interval} for the "
+                f"{settings.app_job!r} job in prometheus/prometheus.yml (`lab generate` does)",
+                scrape_interval_seconds=interval,
+            )
+        evidence.add(
+            f"✓ target {target.scrape_url} UP, last scrape {age:.1f}s ago, "
+            f"every {target.scrape_interval or 'default interval'}",
+            last_scrape_age_seconds=round(age, 3),
+            scrape_interval_seconds=interval,
+        )
+    _one_job_guard(ctx, evidence, max_interval)
+
+
+def _cardinality_guard(parsed: list[Metric], size_bytes: int, evidence: Evidence) -> None:
+    series: Counter[str] = Counter()
+    for family in parsed:
+        if family.name.startswith("rag_"):
+            # A family the parser could not group (no HELP line) comes sample by sample.
+            series[family.name.removesuffix("_total")] += len(family.samples)
+    name, most = max(series.items(), key=lambda item: item[1], default=("", 0))
+    if most > MAX_SERIES_PER_FAMILY:
+        raise CheckFailed(
+            f"{name} has {most} series in /metrics (limit {MAX_SERIES_PER_FAMILY}; "
+            f"/metrics is {size_bytes / 1024:.0f} KiB): a label with unbounded values",
+            fix=f"find the label whose values keep changing (`curl -s <app>/metrics | grep "
+            f"^{name}`) and remove it: labels take values from a small fixed set",
+            series=most,
+            family=name,
+        )
+    evidence.add(
+        f"✓ cardinality: at most {most} series per rag_* family ({name}; limit "
+        f"{MAX_SERIES_PER_FAMILY}), /metrics {size_bytes / 1024:.0f} KiB",
+        max_series_per_family=most,
+    )
+
+
+def _one_job_guard(ctx: LabContext, evidence: Evidence, interval: float) -> None:
+    # Scraped within two intervals: a job a reload removed leaves its last sample behind
+    # for Prometheus's 5-minute lookback.
+    window = 2 * (interval or ctx.settings.max_scrape_interval_seconds)
+    recent = f"timestamp({BUILD_INFO}) > time() - {window:g}"
+    jobs = sorted(
+        sample.labels.get("job", "")
+        for sample in ctx.prometheus.query(f"count by (job) ({recent})")
+    )
+    if len(jobs) > 1:
+        raise CheckFailed(
+            f"the app's series arrive through {len(jobs)} scrape jobs ({', '.join(jobs)}): "
+            "every sum() over the app counts it more than once",
+            fix="scrape the app from one job: find the others at http://localhost:9090/targets "
+            "(or /api/v1/status/config) and remove them",
+            jobs=jobs,
+        )
+    evidence.add(f"✓ one scrape job collects the app's series ({', '.join(jobs) or 'none yet'})")

@@ -1,1 +1,0 @@
-"""The course's readiness checks, one module each, all returning `CheckResult`."""

@@ -1,1 +1,0 @@
-"""Steady synthetic traffic for the sample RAG app (``python -m sample_rag_app.loadgen``)."""
