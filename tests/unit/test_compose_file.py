@@ -75,6 +75,7 @@ RUNTIME_ENTRY_POINTS = (
     "sample_rag_app.services.loadgen.__main__",
     "sample_rag_app.services.alert_sink.__main__",
     "sample_rag_app.services.gateway.__main__",
+    "sample_rag_app.services.provider.__main__",
 )
 
 

@@ -25,10 +25,14 @@ def main() -> None:
             f"got {e['input']!r}"
             for e in exc.errors()
         ]
-        print("the provider cannot start with these settings:", *problems, sep="\n", file=sys.stderr)
+        print(
+            "the provider cannot start with these settings:", *problems, sep="\n", file=sys.stderr
+        )
         raise SystemExit(2) from None
     configure_logging(settings.log_level, SERVICE)
-    log.info("starting", port=settings.port, seed=settings.seed, admin=settings.admin_token is not None)
+    log.info(
+        "starting", port=settings.port, seed=settings.seed, admin=settings.admin_token is not None
+    )
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -58,7 +58,7 @@ class OpenAIError(Exception):
         status: int,
         message: str,
         *,
-        type: str = "invalid_request_error",  # noqa: A002 - OpenAI's field name
+        type: str = "invalid_request_error",
         param: str | None = None,
         code: str | None = None,
         headers: dict[str, str] | None = None,
@@ -180,7 +180,9 @@ def _refuse_unsupported(chat: ChatRequest) -> None:
             )
     if chat.n is not None and chat.n > 1:
         raise OpenAIError(
-            400, "n > 1 is not supported by this provider: ask for one choice", param="n",
+            400,
+            "n > 1 is not supported by this provider: ask for one choice",
+            param="n",
             code="unsupported_value",
         )
 
@@ -261,8 +263,10 @@ class Provider:
         if fault == "llm_timeout":
             await asyncio.sleep(self.settings.timeout_hold_seconds)
             raise OpenAIError(
-                504, "The model did not answer in time (injected timeout).",
-                type="server_error", code="timeout",
+                504,
+                "The model did not answer in time (injected timeout).",
+                type="server_error",
+                code="timeout",
             )
         if fault == "llm_error":
             raise OpenAIError(
@@ -304,7 +308,10 @@ class Provider:
 def _retry_after(seconds: float) -> dict[str, str]:
     """Both spellings: `retry-after` in whole seconds, as OpenAI sends it, and
     `retry-after-ms`, which the official SDKs read first."""
-    return {"retry-after": str(max(1, math.ceil(seconds))), "retry-after-ms": str(round(seconds * 1000))}
+    return {
+        "retry-after": str(max(1, math.ceil(seconds))),
+        "retry-after-ms": str(round(seconds * 1000)),
+    }
 
 
 def _chat_response(
@@ -473,8 +480,7 @@ def create_app(
         ):
             raise OpenAIError(
                 401,
-                "a valid bearer token is required (Authorization: Bearer "
-                "<PROVIDER_ADMIN_TOKEN>)",
+                "a valid bearer token is required (Authorization: Bearer <PROVIDER_ADMIN_TOKEN>)",
                 code="unauthorized",
                 headers={"WWW-Authenticate": "Bearer"},
             )

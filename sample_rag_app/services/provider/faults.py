@@ -20,7 +20,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,7 +28,13 @@ from pydantic.fields import FieldInfo
 
 #: What an injected fault does to a call: the `kind` label of provider_faults_injected_total.
 FaultKind = Literal["rate_limited", "llm_timeout", "llm_error", "outage", "latency"]
-FAULT_KINDS: tuple[FaultKind, ...] = ("rate_limited", "llm_timeout", "llm_error", "outage", "latency")
+FAULT_KINDS: tuple[FaultKind, ...] = (
+    "rate_limited",
+    "llm_timeout",
+    "llm_error",
+    "outage",
+    "latency",
+)
 
 
 class ProviderFaults(BaseModel):
@@ -124,11 +130,11 @@ def allowed_range(field: FieldInfo) -> str:
 
 def _in_range(field: FieldInfo, value: float) -> bool:
     for item in field.metadata:
-        if isinstance(item, annotated_types.Ge) and not value >= item.ge:
+        if isinstance(item, annotated_types.Ge) and not value >= cast(float, item.ge):
             return False
-        if isinstance(item, annotated_types.Gt) and not value > item.gt:
+        if isinstance(item, annotated_types.Gt) and not value > cast(float, item.gt):
             return False
-        if isinstance(item, annotated_types.Le) and not value <= item.le:
+        if isinstance(item, annotated_types.Le) and not value <= cast(float, item.le):
             return False
     return True
 
@@ -144,10 +150,14 @@ def check_change(body: Any) -> tuple[dict[str, float], list[str]]:
     for name, value in body.items():
         field = CHANGEABLE.get(name)
         if field is None:
-            problems.append(f"unknown field {name!r}; known fields: {', '.join(sorted(CHANGEABLE))}")
-        elif isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            problems.append(f"{name} must be {allowed_range(field)}, got {value!r}")
-        elif not _in_range(field, float(value)):
+            problems.append(
+                f"unknown field {name!r}; known fields: {', '.join(sorted(CHANGEABLE))}"
+            )
+        elif (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ) or not _in_range(field, float(value)):
             problems.append(f"{name} must be {allowed_range(field)}, got {value!r}")
         else:
             change[name] = float(value)

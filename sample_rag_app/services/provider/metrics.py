@@ -38,13 +38,13 @@ class ProviderMetrics:
         )
         self.duration = Histogram(
             "provider_call_duration_seconds",
-            "Time to answer a call of the API (to the last byte of a stream), by endpoint.",
+            "Time to the response headers of an API call (a stream's first byte), by endpoint.",
             ["endpoint"],
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
             registry=self.registry,
         )
-        for kind in FAULT_KINDS:
-            self.faults.labels(kind)
+        for fault in FAULT_KINDS:
+            self.faults.labels(fault)
         for kind in ("prompt", "completion"):
             self.tokens.labels(kind)
 

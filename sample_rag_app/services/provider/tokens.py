@@ -7,6 +7,7 @@ fails when the two differ, so a price changed in one place is changed in both.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Final
 
@@ -25,7 +26,7 @@ def split_tokens(text: str) -> list[str]:
     if not starts:
         return [text] if text else []
     bounds = [0, *starts[1:], len(text)]
-    return [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [text[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 #: USD per 1000 (prompt, completion) tokens: the pipeline's PRICE_TABLE.

@@ -16,8 +16,8 @@ import uvicorn
 
 from lab.kit.polling import poll_until
 from sample_rag_app.services.provider import ProviderSettings, create_app
-from sample_rag_app.services.provider.faults import ProviderFaults
 from sample_rag_app.services.provider.app import Provider
+from sample_rag_app.services.provider.faults import ProviderFaults
 
 ADMIN_TOKEN = "provider-test-token"
 

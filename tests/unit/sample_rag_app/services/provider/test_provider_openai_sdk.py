@@ -34,7 +34,9 @@ def async_client(running: RunningProvider, **options: Any) -> openai.AsyncOpenAI
 def test_a_completion_answers_with_usage_from_the_lab_tokenizer(serve: Serve) -> None:
     """The SDK parses the answer, and usage counts the prompt with the lab's tokenizer."""
     running = serve()
-    completion = sync_client(running).chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    completion = sync_client(running).chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES
+    )
     text = completion.choices[0].message.content or ""
     assert text.startswith("A simulated answer from gpt-4o-mini")
     assert completion.choices[0].finish_reason == "stop"
@@ -65,7 +67,8 @@ def test_max_tokens_cuts_the_answer_with_finish_reason_length(serve: Serve) -> N
         model="gpt-4o-mini", messages=MESSAGES, max_tokens=3
     )
     assert completion.choices[0].finish_reason == "length"
-    assert completion.usage is not None and completion.usage.completion_tokens == 3
+    assert completion.usage is not None
+    assert completion.usage.completion_tokens == 3
 
 
 def test_a_stream_joins_to_the_answer_and_ends_with_usage(serve: Serve) -> None:
@@ -85,7 +88,8 @@ def test_a_stream_joins_to_the_answer_and_ends_with_usage(serve: Serve) -> None:
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == whole.choices[0].message.content
     assert len(chunks) > 3
-    assert chunks[-1].choices == [] and chunks[-1].usage == whole.usage
+    assert chunks[-1].choices == []
+    assert chunks[-1].usage == whole.usage
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
 
 
@@ -138,7 +142,11 @@ def test_every_response_carries_the_rate_limit_headers(serve: Serve) -> None:
     running = serve(requests_per_minute=50)
     client = sync_client(running, max_retries=0)
     raw = client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=MESSAGES)
-    names = [f"x-ratelimit-{w}-{k}" for w in ("limit", "remaining", "reset") for k in ("requests", "tokens")]
+    names = [
+        f"x-ratelimit-{w}-{k}"
+        for w in ("limit", "remaining", "reset")
+        for k in ("requests", "tokens")
+    ]
     assert all(name in raw.headers for name in names)
     assert raw.headers["x-ratelimit-limit-requests"] == "50"
     assert raw.headers["x-ratelimit-remaining-requests"] == "49"
@@ -162,7 +170,9 @@ def test_a_429_with_retry_after_is_honoured_by_the_sdks_own_retries(serve: Serve
     assert waited >= 0.55  # one request refills in 0.6 s at 100 a minute
 
 
-def test_injected_429s_exhaust_max_retries_after_waiting_retry_after_each_time(serve: Serve) -> None:
+def test_injected_429s_exhaust_max_retries_after_waiting_retry_after_each_time(
+    serve: Serve,
+) -> None:
     """max_retries=2 is three requests on the provider's side, spaced by its retry-after
     (1.2 s, more than the SDK's own backoff of at most 1 s per try), then RateLimitError."""
     running = serve(fault_retry_after_seconds=1.2)
@@ -235,7 +245,11 @@ def test_an_injected_error_is_openais_500_and_async_sees_it_too(serve: Serve) ->
 @pytest.mark.parametrize(
     ("extra", "param", "code"),
     [
-        ({"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}, "tools", "unsupported_parameter"),
+        (
+            {"tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]},
+            "tools",
+            "unsupported_parameter",
+        ),
         ({"n": 2}, "n", "unsupported_value"),
         ({"max_tokens": 0}, "max_tokens", "invalid_value"),
     ],
@@ -262,9 +276,11 @@ def test_an_image_part_is_a_400_naming_the_message(serve: Serve) -> None:
         )
     assert refused.value.param == "messages[0].content"
     text_parts = client.chat.completions.create(
-        model="gpt-4o-mini", messages=[{"role": "user", "content": [{"type": "text", "text": "what?"}]}]
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": [{"type": "text", "text": "what?"}]}],
     )
-    assert text_parts.usage is not None and text_parts.usage.prompt_tokens == 2
+    assert text_parts.usage is not None
+    assert text_parts.usage.prompt_tokens == 2
 
 
 def test_an_unknown_model_is_openais_404_model_not_found(serve: Serve) -> None:
