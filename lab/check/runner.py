@@ -22,6 +22,8 @@ class CheckOptions:
 
     only: Sequence[str] = CHECKS
     send_test_alert: bool = True
+    #: Let the test alert reach Slack, email or PagerDuty (`--send-test-alert-to-real-receivers`).
+    real_receivers_allowed: bool = False
     log_source: LogSource | None = None  # default: the compose app container's logs
     send_query: bool = True  # False when logs are piped in: trace the latest request
 
@@ -41,7 +43,13 @@ def run_checks(settings: LabSettings, options: CheckOptions | None = None) -> li
         elif name == dashboards.NAME:
             results.append(dashboards.run(ctx))
         elif name == alerts.NAME:
-            results.append(alerts.run(ctx, send_test_alert=options.send_test_alert))
+            results.append(
+                alerts.run(
+                    ctx,
+                    send_test_alert=options.send_test_alert,
+                    real_receivers_allowed=options.real_receivers_allowed,
+                )
+            )
         elif name == logs.NAME:
             source = options.log_source or DockerLogSource(settings.compose_project)
             results.append(logs.run(ctx, source, send_query=options.send_query))
