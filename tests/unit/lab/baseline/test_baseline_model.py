@@ -302,5 +302,6 @@ def test_panel_queries_are_scoped_to_the_job() -> None:
     """Every rag_* selector of a chart's query gets the job, existing matchers kept."""
     expr = 'sum(rate(rag_errors_total[5m])) / sum(rate(rag_requests_total{x="1"}[5m]))'
     assert model.scope_to_job(expr, "j") == (
-        'sum(rate(rag_errors_total{job="j"}[5m])) / sum(rate(rag_requests_total{job="j", x="1"}[5m]))'
+        'sum(rate(rag_errors_total{job="j"}[5m])) / '
+        'sum(rate(rag_requests_total{job="j", x="1"}[5m]))'
     )
