@@ -31,11 +31,12 @@ from prometheus_client.parser import text_string_to_metric_families as prometheu
 from lab.check.evidence import Evidence, run_check
 from lab.check.logsource import LogSource, LogSourceError
 from lab.check.result import CheckFailed, CheckResult
+from lab.check.targeting import target_file, target_of
 from lab.kit.clients.app import QueryReply
 from lab.kit.context import LabContext
 from lab.kit.polling import Timeout, poll_until
 from lab.spec.rag import LOG_LIFECYCLE
-from lab.target.model import DEFAULT_FILE, OWN_STACK, QUESTION_PLACEHOLDER, LogsTarget, Target
+from lab.target.model import OWN_STACK, QUESTION_PLACEHOLDER, LogsTarget, Target
 
 NAME = "logs"
 TITLE = "A request can be traced through the logs by its correlation id"
@@ -220,16 +221,6 @@ def run(ctx: LabContext, source: LogSource, *, send_query: bool = True) -> Check
     return run_check(NAME, TITLE, lambda evidence: _check_existing(target, source, evidence))
 
 
-def target_of(ctx: LabContext) -> Target:
-    """The stack the context points at (the lab's own when it says nothing)."""
-    target = getattr(ctx, "target", OWN_STACK)
-    return target if isinstance(target, Target) else OWN_STACK
-
-
-def _in_target_file(target: Target) -> str:
-    return str(target.source) if target.source else DEFAULT_FILE
-
-
 def _read(source: LogSource, since: datetime) -> list[str]:
     try:
         return source.lines_since(since)
@@ -258,7 +249,7 @@ def _report_defects(trace: Trace, source: LogSource, target: Target) -> None:
             if own
             else f"put the request's id in every line of the request as {fields} (bind it "
             "once per request, e.g. structlog.contextvars or a logging.Filter); another "
-            f"field name goes in logs.correlation_fields of {_in_target_file(target)}",
+            f"field name goes in logs.correlation_fields of {target_file(target)}",
         )
     if not trace.complete:
         stages = ", ".join(LOG_LIFECYCLE)
@@ -269,7 +260,7 @@ def _report_defects(trace: Trace, source: LogSource, target: Target) -> None:
             if own
             else f'log each stage ({stages}; as `event`, or as a `message` such as "Query '
             "received\") with the request's id; lines named otherwise are mapped to stages "
-            f"in logs.stages of {_in_target_file(target)}",
+            f"in logs.stages of {target_file(target)}",
             events=trace.events,
         )
 
@@ -378,7 +369,7 @@ def _check_fresh(ctx: LabContext, target: Target, source: LogSource, evidence: E
             fix="look at the app's error lines: `docker compose logs app | grep query_failed`"
             if target.own_stack
             else f"send the same query yourself (`curl -X POST {ctx.app.base_url}"
-            f"{target.query.path}` with the body of query.body in {_in_target_file(target)}) "
+            f"{target.query.path}` with the body of query.body in {target_file(target)}) "
             "and read the app's error lines",
         )
     answer = reply.body.get("answer")
@@ -430,7 +421,7 @@ def _check_fresh(ctx: LabContext, target: Target, source: LogSource, evidence: E
             "its own to follow instead",
             fix=f"reuse the incoming {header} as the request's id, or return the id the app "
             f"gives it (a {header} header, or a body field {shape.describe_fields()}); another "
-            f"header goes in logs.correlation_header of {_in_target_file(target)}",
+            f"header goes in logs.correlation_header of {target_file(target)}",
         )
     _report_defects(trace, source, target)
     evidence.add(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from lab.check import alerts, baseline, dashboards, logs, scrape
 from lab.check.logsource import LogSource, StreamLogSource, log_source_for
 from lab.check.result import CheckResult
+from lab.check.targeting import target_of
 from lab.kit.context import LabContext
 from lab.kit.settings import LabSettings
 
@@ -43,9 +44,7 @@ def run_checks(settings: LabSettings, options: CheckOptions | None = None) -> li
         elif name == alerts.NAME:
             results.append(alerts.run(ctx, send_test_alert=options.send_test_alert))
         elif name == logs.NAME:
-            source = options.log_source or log_source_for(
-                logs.target_of(ctx), settings.compose_project
-            )
+            source = options.log_source or log_source_for(target_of(ctx), settings.compose_project)
             # A pipe is read once, after the fact: the latest request in it is traced.
             send_query = options.send_query and not isinstance(source, StreamLogSource)
             results.append(logs.run(ctx, source, send_query=send_query))

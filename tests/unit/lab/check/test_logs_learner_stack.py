@@ -28,6 +28,7 @@ from lab.check.logsource import (
     log_source_for,
 )
 from lab.check.result import CheckResult, Status
+from lab.check.targeting import target_of
 from lab.kit.context import LabContext
 from lab.kit.settings import LabSettings
 from lab.target.model import OWN_STACK, LogsTarget, QueryTarget, Target
@@ -165,7 +166,7 @@ def test_the_lab_stack_still_requires_the_exemplar(default_registry_text: str) -
     responses.get(f"{APP}/metrics", body=default_registry_text)
     ctx = LabContext.from_settings(LabSettings(app_url=APP))
     result = logs.run(ctx, StreamLogSource(read))
-    assert logs.target_of(ctx) is OWN_STACK
+    assert target_of(ctx) is OWN_STACK
     assert result.status is Status.FAIL
     assert len(sent) == logs.ATTEMPTS  # each attempt hoped for the exemplar
     assert result.evidence[-1] == (
