@@ -22,6 +22,7 @@ from lab.drill import command as drill_command
 from lab.experiment import command as experiment_command
 from lab.generate import command as generate_command
 from lab.kit.exit_codes import ExitCode
+from lab.kit.target import TargetFileError
 from lab.scenario import command as scenario_command
 
 #: The registrars in the order `lab --help` lists the subcommands.
@@ -57,4 +58,8 @@ def run(argv: Sequence[str] | None = None, out: TextIO | None = None) -> ExitCod
     except SystemExit as exc:  # argparse exits on --help and on errors
         return ExitCode.OK if exc.code in (0, None) else ExitCode.USAGE
     handler: Handler = args.handler
-    return handler(args, stream)
+    try:
+        return handler(args, stream)
+    except TargetFileError as exc:  # any command that reaches the target reads the file
+        print(f"lab {args.command}: {exc}", file=stream)
+        return ExitCode.USAGE

@@ -23,6 +23,8 @@ class CheckOptions:
 
     only: Sequence[str] = CHECKS
     send_test_alert: bool = True
+    #: Let the test alert reach Slack, email or PagerDuty (`--send-test-alert-to-real-receivers`).
+    real_receivers_allowed: bool = False
     log_source: LogSource | None = None  # default: the compose app container's logs
     send_query: bool = True  # False when logs are piped in: trace the latest request
 
@@ -42,7 +44,13 @@ def run_checks(settings: LabSettings, options: CheckOptions | None = None) -> li
         elif name == dashboards.NAME:
             results.append(dashboards.run(ctx))
         elif name == alerts.NAME:
-            results.append(alerts.run(ctx, send_test_alert=options.send_test_alert))
+            results.append(
+                alerts.run(
+                    ctx,
+                    send_test_alert=options.send_test_alert,
+                    real_receivers_allowed=options.real_receivers_allowed,
+                )
+            )
         elif name == logs.NAME:
             source = options.log_source or log_source_for(target_of(ctx), settings.compose_project)
             # A pipe is read once, after the fact: the latest request in it is traced.

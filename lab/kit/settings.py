@@ -19,10 +19,17 @@ class LabSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LAB_", frozen=True)
 
+    target_file: Path | None = Field(
+        None,
+        description="The target file (lab-target.yaml) describing a learner's stack; unset: "
+        "./lab-target.yaml if it exists, else the lab's own stack.",
+    )
     app_url: str = Field("http://localhost:8000", description="The sample RAG app.")
     prometheus_url: str = Field("http://localhost:9090", description="Prometheus.")
     alertmanager_url: str = Field("http://localhost:9093", description="Alertmanager.")
-    alert_sink_url: str = Field("http://localhost:9095", description="The alert sink.")
+    alert_sink_url: str = Field(
+        "http://localhost:9095", description="The alert sink; empty: the stack has none."
+    )
     grafana_url: str = Field("http://localhost:3000", description="Grafana.")
     grafana_token: SecretStr | None = Field(
         None, description="A Grafana service-account token; anonymous Viewer access otherwise."
