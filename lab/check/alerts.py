@@ -108,11 +108,14 @@ def _check(ctx: LabContext, evidence: Evidence, send_test_alert: bool, allowed: 
         evidence.add(
             f"· sending the test alert to real channel(s): {', '.join(d.receiver for d in real)}"
         )
-    with _TestAlert(ctx, labels) as alert:
-        if ctx.target.alert_sink_url is not None:
+    if ctx.target.alert_sink_url is not None:
+        with _TestAlert(ctx, labels) as alert:
             _delivered_to_sink(ctx, alert, evidence)
-        else:
-            _delivered_by_alertmanager(ctx, alert, routed, evidence)
+    else:
+        # Counted before the alert is sent: every request after it may be its notification.
+        before = _notification_counts(ctx.alertmanager.metrics_text())
+        with _TestAlert(ctx, labels) as alert:
+            _delivered_by_alertmanager(ctx, alert, routed, before, evidence)
     return Status.PASS
 
 
@@ -349,12 +352,15 @@ def _notification_counts(text: str) -> dict[tuple[str, str], float]:
 
 
 def _delivered_by_alertmanager(
-    ctx: LabContext, alert: _TestAlert, routed: Sequence[Delivery], evidence: Evidence
+    ctx: LabContext,
+    alert: _TestAlert,
+    routed: Sequence[Delivery],
+    before: dict[tuple[str, str], float],
+    evidence: Evidence,
 ) -> None:
     """Alertmanager as the witness: it holds the alert routed to the expected receivers, and
     its requests to their integrations rise, none failing, over the group's wait."""
     am = ctx.alertmanager
-    before = _notification_counts(am.metrics_text())
     held = poll_until(
         lambda: am.alerts(f'{RUN_LABEL}="{alert.run_id}"'),
         timeout=10.0,

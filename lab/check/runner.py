@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lab.check import alerts, baseline, dashboards, logs, scrape
 from lab.check.logsource import LogSource, StreamLogSource, log_source_for
@@ -58,7 +58,8 @@ def run_checks(settings: LabSettings, options: CheckOptions | None = None) -> li
             results.append(logs.run(ctx, source, send_query=send_query))
         else:
             results.append(baseline.run(ctx))
-    return results
+    where = ctx.target.name + (f" ({ctx.target.source})" if ctx.target.source else "")
+    return [replace(result, target=where) for result in results]
 
 
 #: Seconds between rounds of `lab check --wait`: the app is scraped every 5 s.
