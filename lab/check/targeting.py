@@ -4,13 +4,12 @@ lab's own stack, the learner's target file on theirs."""
 from __future__ import annotations
 
 from lab.kit.context import LabContext
-from lab.target.model import DEFAULT_FILE, OWN_STACK, Target
+from lab.kit.target import DEFAULT_FILE, Target
 
 
 def target_of(ctx: LabContext) -> Target:
-    """The stack the context points at (the lab's own when it says nothing)."""
-    target = getattr(ctx, "target", OWN_STACK)
-    return target if isinstance(target, Target) else OWN_STACK
+    """The stack the context points at (the lab's own when nothing describes another)."""
+    return ctx.target
 
 
 def target_file(target: Target) -> str:

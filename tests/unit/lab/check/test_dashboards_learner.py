@@ -36,16 +36,15 @@ def learner(tmp_path: Path, **grafana: Any) -> Target:
     return Target(
         name="course stack",
         own_stack=False,
+        prometheus_url=PROM,
         grafana=GrafanaTarget(**({"url": GRAFANA} | grafana)),
         source=tmp_path / "lab-target.yaml",
     )
 
 
 def context(target: Target, **settings: Any) -> LabContext:
-    base = {"grafana_url": GRAFANA, "prometheus_url": PROM, "http_timeout_seconds": 0.5}
-    ctx = LabContext.from_settings(LabSettings(**(base | settings)))
-    object.__setattr__(ctx, "target", target)  # until LabContext carries the target
-    return ctx
+    base = {"http_timeout_seconds": 0.5}
+    return LabContext.from_settings(LabSettings(**(base | settings)), target=target)
 
 
 def grafana_12(*, learner_dashboard: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -184,7 +183,7 @@ def test_grafana_down_fails_with_a_fix_naming_the_target_file(tmp_path: Path) ->
     fix about their Grafana and their target file, not `docker compose up -d grafana`."""
     prometheus_range_queries()
     target = learner(tmp_path, url="http://127.0.0.1:9")
-    evidence, fix = failure(dashboards.run(context(target, grafana_url="http://127.0.0.1:9")))
+    evidence, fix = failure(dashboards.run(context(target)))
     assert "Grafana is not running" in evidence
     assert str(tmp_path / "lab-target.yaml") in fix
     assert "docker compose" not in fix

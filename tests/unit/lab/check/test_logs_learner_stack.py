@@ -31,7 +31,7 @@ from lab.check.result import CheckResult, Status
 from lab.check.targeting import target_of
 from lab.kit.context import LabContext
 from lab.kit.settings import LabSettings
-from lab.target.model import OWN_STACK, LogsTarget, QueryTarget, Target
+from lab.target.model import LogsTarget, QueryTarget, Target
 
 APP = "http://learner-app.test:8000"
 COURSE_MESSAGES = (
@@ -79,10 +79,8 @@ def learner(tmp_path: Path, **logs_fields: object) -> Target:
 
 
 def context(target: Target) -> LabContext:
-    ctx = LabContext.from_settings(LabSettings(app_url=target.app_url, http_timeout_seconds=0.5))
-    # Until LabContext carries the target itself.
-    object.__setattr__(ctx, "target", target)
-    return ctx
+    settings = LabSettings(app_url=target.app_url, http_timeout_seconds=0.5)
+    return LabContext.from_settings(settings, target=target)
 
 
 @dataclass
@@ -166,7 +164,7 @@ def test_the_lab_stack_still_requires_the_exemplar(default_registry_text: str) -
     responses.get(f"{APP}/metrics", body=default_registry_text)
     ctx = LabContext.from_settings(LabSettings(app_url=APP))
     result = logs.run(ctx, StreamLogSource(read))
-    assert target_of(ctx) is OWN_STACK
+    assert target_of(ctx).own_stack
     assert result.status is Status.FAIL
     assert len(sent) == logs.ATTEMPTS  # each attempt hoped for the exemplar
     assert result.evidence[-1] == (
