@@ -8,8 +8,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from lab.check import alerts, baseline, dashboards, logs, scrape
-from lab.check.logsource import DockerLogSource, LogSource
+from lab.check.logsource import LogSource, StreamLogSource, log_source_for
 from lab.check.result import CheckResult
+from lab.check.targeting import target_of
 from lab.kit.context import LabContext
 from lab.kit.settings import LabSettings
 
@@ -51,8 +52,10 @@ def run_checks(settings: LabSettings, options: CheckOptions | None = None) -> li
                 )
             )
         elif name == logs.NAME:
-            source = options.log_source or DockerLogSource(settings.compose_project)
-            results.append(logs.run(ctx, source, send_query=options.send_query))
+            source = options.log_source or log_source_for(target_of(ctx), settings.compose_project)
+            # A pipe is read once, after the fact: the latest request in it is traced.
+            send_query = options.send_query and not isinstance(source, StreamLogSource)
+            results.append(logs.run(ctx, source, send_query=send_query))
         else:
             results.append(baseline.run(ctx))
     where = ctx.target.name + (f" ({ctx.target.source})" if ctx.target.source else "")

@@ -74,6 +74,8 @@ class LabContext:
             grafana=GrafanaClient(
                 target.grafana.url or settings.grafana_url,
                 token=grafana_token,
+                user=target.grafana.user,
+                password=target.grafana.password,
                 timeout=timeout,
                 pool_size=pool_size,
             ),

@@ -153,6 +153,13 @@ class PrometheusClient(HttpClient):
             )
         return series
 
+    def label_values(self, label: str, metric: str | None = None) -> list[str]:
+        """The values of `label` (on `metric`'s series when given): what a dashboard's
+        label_values() variable offers."""
+        params: dict[str, Any] = {"match[]": metric} if metric else {}
+        data = self._data(f"/api/v1/label/{label}/values", **params)
+        return [str(v) for v in data] if isinstance(data, list) else []
+
     def rules(self) -> list[Rule]:
         data = self._data("/api/v1/rules")
         return [
