@@ -24,6 +24,7 @@ from lab.generate import command as generate_command
 from lab.kit.exit_codes import ExitCode
 from lab.kit.target import TargetFileError
 from lab.scenario import command as scenario_command
+from lab.target import command as target_command
 
 #: The registrars in the order `lab --help` lists the subcommands.
 SUBCOMMANDS = [
@@ -35,6 +36,7 @@ SUBCOMMANDS = [
     drill_command.add,
     experiment_command.add,
     scenario_command.add,
+    target_command.add,
 ]
 
 Handler = Callable[[argparse.Namespace, TextIO], ExitCode]
