@@ -375,7 +375,10 @@ def _delivered_by_alertmanager(
     )
     integrations = sorted({i for d in routed for i in d.integrations})
     wait = max(d.group_wait_seconds for d in routed)
-    deadline = min(ctx.settings.alert_deadline_seconds, wait + 60.0)
+    # A group that already exists (an earlier test alert's, not yet flushed) sends at its
+    # next group_interval instead of after group_wait.
+    interval = max(d.group_interval_seconds for d in routed)
+    deadline = min(ctx.settings.alert_deadline_seconds, max(wait, interval) + 30.0)
     started = time.monotonic()
 
     def deltas() -> dict[str, tuple[float, float]]:
