@@ -138,7 +138,9 @@ def _rules_loaded(ctx: LabContext, evidence: Evidence) -> None:
     if missing:
         raise CheckFailed(
             f"{len(alerting)} alerting rules loaded; none alerts on "
-            + "; none on ".join(describe(f.alert) for f in missing),
+            + "; none on ".join(
+                f"{describe(f.alert)} (the course's {f.alert.name})" for f in missing
+            ),
             fix=_rules_file_fix(
                 ctx,
                 files,
