@@ -32,6 +32,8 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from lab.kit import confidence
 from lab.kit.clients import PrometheusClient
 from lab.kit.formatting import span
@@ -250,7 +252,9 @@ class Baseline:
         known["warnings"] = tuple(known.get("warnings") or ())
         known["absent_metrics"] = tuple(known.get("absent_metrics") or ())
         known["answers_by_level"] = dict(known.get("answers_by_level") or {})
-        return cls(**known)
+        # Checked against the fields' types: a hand-edited "12 %" where a number belongs
+        # is named here, not met as a TypeError deep in the comparison.
+        return TypeAdapter(cls).validate_python(known)
 
     @property
     def claims_target(self) -> bool:
