@@ -14,6 +14,7 @@ from typing import Any
 
 from lab.check.evidence import Evidence, run_check
 from lab.check.result import CheckFailed, CheckResult
+from lab.kit import receivers
 from lab.kit.clients.alert_sink import AlertSinkClient
 from lab.kit.clients.alertmanager import PostableAlert
 from lab.kit.context import LabContext
@@ -154,10 +155,13 @@ def _test_alert_delivered(ctx: LabContext, evidence: Evidence) -> None:
             f"the notification lost the value/threshold annotations: {carried}",
             fix="the receiver must keep the alert's annotations",
         )
+    # Named as its route names it: prometheus-operator prefixes `<namespace>/<config>/`.
+    receiver = receivers.local_name(str(firing.get("receiver") or "?"))
     evidence.add(
-        f"✓ test alert reached the sink in {notify_seconds:.1f}s "
+        f"✓ test alert reached the sink (receiver {receiver}) in {notify_seconds:.1f}s "
         f"(deadline {deadline:.0f}s) with value {sent['value']} and threshold {sent['threshold']}",
         notify_seconds=round(notify_seconds, 1),
+        receiver=receiver,
     )
     resolved_at = datetime.now(UTC)
     ctx.alertmanager.post_alerts(
