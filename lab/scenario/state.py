@@ -9,7 +9,6 @@ and the id of anything the scenario created (a silence) so `reset` can take it a
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,16 +49,8 @@ class StateStore:
             raise StateError(f"{self.path} cannot be read ({exc})") from exc
 
     def save(self, state: ScenarioState) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(f".{self.path.name}.partial")
-        partial.write_text(state.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        os.chmod(partial, 0o644)
-        os.replace(partial, self.path)
+        owned_files.write(self.path, state.model_dump_json(indent=2) + "\n")
 
     def clear(self) -> bool:
         """Forget the running scenario; True when there was one."""
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            return False
-        return True
+        return owned_files.remove(self.path)
