@@ -9,12 +9,14 @@ and the id of anything the scenario created (a silence) so `reset` can take it a
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
 from lab.kit import owned_files
+from lab.kit.exit_codes import BadInput
 
 
 class ScenarioState(BaseModel):
@@ -28,7 +30,7 @@ class ScenarioState(BaseModel):
         return max(0.0, ((now or datetime.now(UTC)) - self.started_at).total_seconds())
 
 
-class StateError(Exception):
+class StateError(BadInput):
     """The state file exists but cannot be read: `lab scenario reset` clears it."""
 
 
@@ -40,17 +42,19 @@ class StateStore:
 
     def load(self) -> ScenarioState | None:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            return ScenarioState.model_validate(json.loads(self.path.read_bytes()))
         except FileNotFoundError:
             return None
-        try:
-            return ScenarioState.model_validate(json.loads(text))
-        except (ValueError, ValidationError) as exc:
-            raise StateError(f"{self.path} cannot be read ({exc})") from exc
+        except (OSError, ValueError, ValidationError) as exc:  # bytes, a directory, a shape
+            problem = exc.strerror if isinstance(exc, OSError) else str(exc).splitlines()[0]
+            raise StateError(f"{self.path} is not a scenario's state ({problem})") from None
 
     def save(self, state: ScenarioState) -> None:
         owned_files.write(self.path, state.model_dump_json(indent=2) + "\n")
 
     def clear(self) -> bool:
         """Forget the running scenario; True when there was one."""
+        if self.path.is_dir() and not self.path.is_symlink():
+            shutil.rmtree(self.path)  # whatever stands there is not a running scenario
+            return True
         return owned_files.remove(self.path)
