@@ -40,7 +40,6 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Protocol, Self
 
 from lab.kit import owned_files
@@ -120,12 +119,7 @@ class FaultSession:
             self._found_faults = restorable_faults(self.app.faults())
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         if self.keep and kind is None:
             return
         self._restore(faults=self._faults_changed)
