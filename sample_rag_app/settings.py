@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import AliasGenerator, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -54,7 +55,10 @@ class ResilienceSettings(ResilienceConfig, BaseSettings):
         env_prefix="RAG_RESILIENCE_",
         extra="forbid",
         frozen=True,
-        alias_generator=AliasGenerator(validation_alias=_master_switch),
+        # None leaves a field unaliased (pydantic checks for it); its annotation omits None.
+        alias_generator=AliasGenerator(
+            validation_alias=cast("Callable[[str], str]", _master_switch)
+        ),
         validate_by_name=True,
     )
 

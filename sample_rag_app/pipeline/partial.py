@@ -23,8 +23,9 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
-from sample_rag_app.runtime.variables import allowed_range, bounds
+from sample_rag_app.runtime.variables import allowed_range, bounds, written
 
 
 def _in_range(field: FieldInfo) -> AfterValidator:
@@ -95,7 +96,9 @@ def partial_model(model: type[BaseModel], name: str, doc: str) -> type[BaseModel
     for field_name, field in model.model_fields.items():
         checks = (_in_range(field), _integral_if_int(field))
         annotation = Annotated[field.annotation | None, *checks]  # type: ignore[name-defined]
-        description = f"{field.description or ''} Allowed: {allowed_range(field)}.".strip()
+        default = field.get_default(call_default_factory=True)
+        stated = "" if default is PydanticUndefined else f" Default: {written(default)}."
+        description = f"{field.description or ''} Allowed: {allowed_range(field)}.{stated}"
         fields[field_name] = (
             annotation,
             Field(None, description=description, json_schema_extra=_schema_bounds(field)),

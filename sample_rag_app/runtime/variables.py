@@ -135,7 +135,7 @@ class Variable:
     description: str
 
 
-def _written(value: object) -> str:
+def written(value: object) -> str:
     """A default as it is written in the environment: unset, true, 0.5, /data/alerts.jsonl."""
     if value is None:
         return "unset"
@@ -155,7 +155,7 @@ def variables(model: type[BaseModel]) -> Iterator[Variable]:
             continue
         yield Variable(
             name=_variable(model, name, field),
-            default=_written(field.get_default(call_default_factory=True)),
+            default=written(field.get_default(call_default_factory=True)),
             allowed=allowed_values(field),
             description=" ".join((field.description or "").split()),
         )
@@ -176,3 +176,22 @@ def from_environment(model: type[BaseModel], environ: Mapping[str, str]) -> dict
         for name, variable in variable_names(model).items()
         if variable.upper() in given
     }
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _default(written: str) -> str:
+    return written if written == "unset" else f"`{_cell(written)}`"
+
+
+def markdown_table(model: type[BaseModel]) -> list[str]:
+    """The model's variables as a Markdown table: variable, default, allowed, meaning."""
+    lines = ["| variable | default | allowed | what it sets |", "|---|---|---|---|"]
+    for variable in variables(model):
+        lines.append(
+            f"| `{variable.name}` | {_default(variable.default)} | {variable.allowed or ''} "
+            f"| {_cell(variable.description)} |"
+        )
+    return lines

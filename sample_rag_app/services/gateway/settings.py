@@ -19,9 +19,7 @@ class GatewaySettings(BaseSettings):
         description="Name of the replicas: compose answers a scaled service's name with one "
         "address per running replica.",
     )
-    upstream_port: int = Field(
-        8000, ge=1, le=65535, description="Port of every replica."
-    )
+    upstream_port: int = Field(8000, ge=1, le=65535, description="Port of every replica.")
     connect_timeout_seconds: float = Field(
         2.0, gt=0, le=60, description="Timeout of connecting to one replica."
     )

@@ -13,9 +13,7 @@ class LoadgenSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LOADGEN_", extra="ignore", frozen=True)
 
-    target_url: str = Field(
-        "http://app:8000", description="Base URL of the app."
-    )
+    target_url: str = Field("http://app:8000", description="Base URL of the app.")
     spread_over_replicas: bool = Field(
         True,
         description="Resolve the target's host name before every request and take its "
@@ -38,9 +36,7 @@ class LoadgenSettings(BaseSettings):
         0.0, ge=0, description="Stop after this many seconds; 0 runs forever."
     )
     top_k: int = Field(4, ge=1, le=20, description="top_k of every query.")
-    request_timeout_seconds: float = Field(
-        10.0, gt=0, description="Timeout of one request."
-    )
+    request_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one request.")
     max_in_flight: int = Field(
         16,
         ge=1,
