@@ -37,7 +37,25 @@ from sample_rag_app.runtime.variables import from_environment, group_of, variabl
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 
 
-class FaultSettings(FaultConfig, BaseSettings):
+class SettingsGroup(BaseSettings):
+    """A group read from the variables its model names (``runtime.variables``), the ones
+    the start-up error and the reference name: pydantic-settings alone would also read
+    ``RAG_RESILIENCE_ENABLED`` beside the master switch's alias."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        environment = from_environment(settings_cls, os.environ)
+        return (init_settings, InitSettingsSource(settings_cls, init_kwargs=environment))
+
+
+class FaultSettings(FaultConfig, SettingsGroup):
     """The faults at start-up, ``RAG_FAULT_<FIELD>``; the admin endpoint changes them."""
 
     model_config = SettingsConfigDict(env_prefix="RAG_FAULT_", extra="forbid", frozen=True)
@@ -48,7 +66,7 @@ def _master_switch(field_name: str) -> str | None:
     return "RAG_RESILIENCE" if field_name == "enabled" else None
 
 
-class ResilienceSettings(ResilienceConfig, BaseSettings):
+class ResilienceSettings(ResilienceConfig, SettingsGroup):
     """The resilience layer at start-up: ``RAG_RESILIENCE`` and ``RAG_RESILIENCE_<PARAMETER>``."""
 
     model_config = SettingsConfigDict(
@@ -285,12 +303,10 @@ class Settings(CoreSettings):
     """Configuration of the sample RAG app: the core and its groups."""
 
     resilience: ResilienceSettings = Field(
-        default_factory=lambda: ResilienceSettings.model_validate({}),
-        description="The resilience layer (M2.4), off by default.",
+        default_factory=ResilienceSettings, description="The resilience layer (M2.4)."
     )
     faults: FaultSettings = Field(
-        default_factory=lambda: FaultSettings.model_validate({}),
-        description="The injected faults at start-up.",
+        default_factory=FaultSettings, description="The injected faults at start-up."
     )
 
     @classmethod
