@@ -24,7 +24,6 @@ from typing import Literal, cast
 from pydantic import AliasGenerator, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
-    EnvSettingsSource,
     InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
@@ -32,15 +31,16 @@ from pydantic_settings import (
 
 from sample_rag_app.pipeline.faults import FaultConfig
 from sample_rag_app.pipeline.resilience.config import ResilienceConfig
-from sample_rag_app.runtime.variables import from_environment, group_of, variable_names
+from sample_rag_app.runtime.variables import from_environment, variable_names
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 
 
-class SettingsGroup(BaseSettings):
-    """A group read from the variables its model names (``runtime.variables``), the ones
-    the start-up error and the reference name: pydantic-settings alone would also read
-    ``RAG_RESILIENCE_ENABLED`` beside the master switch's alias."""
+class _ReadByName(BaseSettings):
+    """Settings read from exactly the variables their model names (``runtime.variables``),
+    the ones the start-up error and the reference name. pydantic-settings' own lookup would
+    take ``RAG_RESILIENCE`` (the master switch) for the whole group as JSON, and read
+    ``RAG_RESILIENCE_ENABLED`` beside the switch's alias."""
 
     @classmethod
     def settings_customise_sources(
@@ -51,11 +51,12 @@ class SettingsGroup(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keywords over the variables, a group's keywords merged over its variables."""
         environment = from_environment(settings_cls, os.environ)
         return (init_settings, InitSettingsSource(settings_cls, init_kwargs=environment))
 
 
-class FaultSettings(FaultConfig, SettingsGroup):
+class FaultSettings(FaultConfig, _ReadByName):
     """The faults at start-up, ``RAG_FAULT_<FIELD>``; the admin endpoint changes them."""
 
     model_config = SettingsConfigDict(env_prefix="RAG_FAULT_", extra="forbid", frozen=True)
@@ -66,7 +67,7 @@ def _master_switch(field_name: str) -> str | None:
     return "RAG_RESILIENCE" if field_name == "enabled" else None
 
 
-class ResilienceSettings(ResilienceConfig, SettingsGroup):
+class ResilienceSettings(ResilienceConfig, _ReadByName):
     """The resilience layer at start-up: ``RAG_RESILIENCE`` and ``RAG_RESILIENCE_<PARAMETER>``."""
 
     model_config = SettingsConfigDict(
@@ -86,8 +87,8 @@ class ResilienceSettings(ResilienceConfig, SettingsGroup):
         return variable_names(cls)[field_name]
 
 
-class CoreSettings(BaseSettings):
-    """The app's own knobs, each read from ``RAG_<FIELD IN CAPITALS>``."""
+class Settings(_ReadByName):
+    """Configuration of the sample RAG app: its own knobs (``RAG_<FIELD>``) and its groups."""
 
     model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", frozen=True)
 
@@ -255,6 +256,14 @@ class CoreSettings(BaseSettings):
         16384, ge=64, description="Largest accepted request body, in bytes (413)."
     )
 
+    # --- groups, each read from its own prefix -----------------------------------------
+    resilience: ResilienceSettings = Field(
+        default_factory=ResilienceSettings, description="The resilience layer (M2.4)."
+    )
+    faults: FaultSettings = Field(
+        default_factory=FaultSettings, description="The injected faults at start-up."
+    )
+
     @field_validator("workers", mode="before")
     @classmethod
     def _one_worker_per_replica(cls, value: object) -> object:
@@ -297,40 +306,3 @@ class CoreSettings(BaseSettings):
         if self.openai_api_key is not None and self.openai_base_url is not None:
             return "openai"
         return "simulated"
-
-
-class Settings(CoreSettings):
-    """Configuration of the sample RAG app: the core and its groups."""
-
-    resilience: ResilienceSettings = Field(
-        default_factory=ResilienceSettings, description="The resilience layer (M2.4)."
-    )
-    faults: FaultSettings = Field(
-        default_factory=FaultSettings, description="The injected faults at start-up."
-    )
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Keywords first, then the core's variables, then each group's from its prefix.
-
-        The core is read as ``CoreSettings`` so that ``RAG_RESILIENCE`` (the master switch)
-        is not taken for the whole group; a group's values are validated with the rest,
-        so every bad variable is reported at once, and keywords merge over them.
-        """
-        groups = {
-            name: from_environment(group, os.environ)
-            for name, field in cls.model_fields.items()
-            if (group := group_of(field)) is not None
-        }
-        return (
-            init_settings,
-            EnvSettingsSource(CoreSettings),
-            InitSettingsSource(settings_cls, init_kwargs=groups),
-        )

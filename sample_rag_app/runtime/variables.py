@@ -166,16 +166,19 @@ def variable_names(model: type[BaseModel]) -> dict[str, str]:
     return {name: _variable(model, name, field) for name, field in model.model_fields.items()}
 
 
-def from_environment(model: type[BaseModel], environ: Mapping[str, str]) -> dict[str, str]:
-    """The fields of the model that the environment sets, by field name, not yet validated
-    (so their errors are reported with the rest); names match in any case, as
+def from_environment(model: type[BaseModel], environ: Mapping[str, str]) -> dict[str, Any]:
+    """The fields the environment sets, by field name and a group as a mapping of its own,
+    not yet validated (so every error is reported at once); names match in any case, as
     pydantic-settings matches them."""
     given = {key.upper(): value for key, value in environ.items()}
-    return {
-        name: given[variable.upper()]
-        for name, variable in variable_names(model).items()
-        if variable.upper() in given
-    }
+    values: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        group = group_of(field)
+        if group is not None:
+            values[name] = from_environment(group, environ)
+        elif (variable := _variable(model, name, field).upper()) in given:
+            values[name] = given[variable]
+    return values
 
 
 def _cell(text: str) -> str:
