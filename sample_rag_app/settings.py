@@ -9,8 +9,8 @@ are fractions between 0 and 1. Keywords set a group as a mapping
 (``Settings(faults={"llm_error_rate": 0})``), over what its variables set.
 
 Each variable's name, default and allowed values are derived from these models
-(``sample_rag_app.runtime.variables``) for the start-up error and for the settings
-reference, docs/settings.md, so neither retypes a default.
+(``sample_rag_app.runtime.variables``): the reader, the start-up error and the settings
+reference (docs/settings.md) use the same names, and no default is retyped in prose.
 """
 
 from __future__ import annotations
