@@ -19,7 +19,6 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from pydantic import ValidationError
 
-from sample_rag_app.pipeline.errors import PipelineError
 from sample_rag_app.pipeline.faults import FaultStatus, FaultUpdate
 from sample_rag_app.pipeline.resilience.config import ResilienceConfig, ResilienceUpdate
 from sample_rag_app.pipeline.service import RagPipeline
@@ -104,13 +103,7 @@ def query(body: QueryRequest, request: Request) -> QueryResponse:
             f"question is longer than {settings.max_question_length} characters",
             reason="question_too_long",
         )
-    pipeline = _pipeline(request)
-    try:
-        answer = pipeline.answer(question, body.top_k, correlation_id_of(request))
-    except PipelineError:
-        if not pipeline.faults.config.errors_as_empty_answers:
-            raise
-        return _empty_answer(correlation_id_of(request), settings.llm_model)
+    answer = _pipeline(request).answer(question, body.top_k, correlation_id_of(request))
     return QueryResponse(
         answer=answer.answer,
         sources=[SourceModel(id=s.id, title=s.title, score=s.score) for s in answer.sources],
@@ -120,20 +113,6 @@ def query(body: QueryRequest, request: Request) -> QueryResponse:
         model=answer.model,
         answer_level=answer.level,
         degraded=answer.degraded,
-    )
-
-
-def _empty_answer(correlation_id: str, model: str) -> QueryResponse:
-    """What the `errors_as_empty_answers` fault answers instead of the error."""
-    return QueryResponse(
-        answer="",
-        sources=[],
-        correlation_id=correlation_id,
-        cached=False,
-        cost_usd=0.0,
-        model=model,
-        answer_level="primary",
-        degraded=False,
     )
 
 
