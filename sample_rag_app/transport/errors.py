@@ -24,7 +24,7 @@ from starlette.routing import Match
 from sample_rag_app.pipeline.errors import PipelineError
 from sample_rag_app.telemetry.metrics import InvalidReason, RagMetrics
 from sample_rag_app.transport.catalogue import API_ERRORS, CLIENT_ERRORS, status_of
-from sample_rag_app.transport.schemas import ErrorResponse
+from sample_rag_app.transport.schemas import MAX_TOP_K, ErrorResponse
 
 logger = structlog.get_logger("sample_rag_app.transport")
 
@@ -121,7 +121,7 @@ def _describe(errors: Sequence[Any]) -> tuple[InvalidReason, str]:
     field = ".".join(str(part) for part in loc[1:]) if loc[:1] == ("body",) else ""
     text = str(first.get("msg", "invalid value"))
     if field == "top_k":
-        return "invalid_top_k", f"top_k: {text} (an integer from 1 to 20)"
+        return "invalid_top_k", f"top_k: {text} (an integer from 1 to {MAX_TOP_K})"
     if field:
         return "invalid_body", f"{field}: {text}"
     if kind == "missing":
