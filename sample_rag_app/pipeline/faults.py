@@ -10,10 +10,11 @@ only: the secondary model is another provider.
 
 The telemetry faults (``rename_latency_metric``, ``label_queries_by_user``,
 ``lose_correlation_id``) leave the answers alone and make the app's signals lie, as a bad
-build would; ``errors_as_empty_answers`` lies in both: the transport answers a failure
-200, the telemetry counts it answered. ``sample_rag_app.telemetry`` and the transport read
-them from the injector (declared here so one model, one admin API and one settings prefix
-cover every fault). The lab's graded scenarios (``lab scenario``) inject them.
+build would; ``sample_rag_app.telemetry.faults`` applies them around the truthful
+telemetry (declared here so one model, one admin API and one settings prefix cover every
+fault). ``errors_as_empty_answers`` lies in the answer itself: the pipeline's error
+handler swallows the failure, so the client gets a blank 200 and the telemetry counts an
+answer. The lab's graded scenarios (``lab scenario``) inject them.
 """
 
 from __future__ import annotations

@@ -111,6 +111,21 @@ def test_injected_llm_faults_fail_the_query(
     assert telemetry.events[-1][1]["stage"] == "llm"
 
 
+def test_swallowed_errors_are_blank_answers_reported_as_answered() -> None:
+    """Under errors_as_empty_answers a failed query returns a blank primary answer and is
+    reported answered, so neither the transport nor the telemetry needs the fault."""
+    pipeline, telemetry, _ = _pipeline()
+    pipeline.faults.update(FaultUpdate(llm_error_rate=1.0, errors_as_empty_answers=True))
+    answer = pipeline.answer(QUESTION, 3, "cid")
+    assert (answer.answer, answer.sources, answer.cost_usd) == ("", (), 0.0)
+    assert (answer.level, answer.cached, answer.model) == ("primary", False, "gpt-4o-mini")
+    assert answer.correlation_id == "cid"
+    assert telemetry.names()[-2:] == ["stage_failed", "query_succeeded"]
+    assert telemetry.of("query_succeeded")[-1]["level"] == "primary"
+    assert "query_failed" not in telemetry.names()
+    assert pipeline.answer(QUESTION, 3, "again").answer == ""  # a blank is never cached
+
+
 def test_failed_answers_are_not_cached() -> None:
     """After a failure the same question is tried again, not served from the cache."""
     pipeline, _, _ = _pipeline()
