@@ -64,7 +64,7 @@ CORRELATION_ID = "0123456789abcdef0123456789abcdef"
 def _settings(metrics: bool, logs: bool) -> Settings:
     return Settings(
         simulated_latency_median_seconds=0.0,
-        fault_llm_error_rate=0.0,
+        faults={"llm_error_rate": 0.0},
         metrics_enabled=metrics,
         logging_enabled=logs,
         rate_limit_requests_per_minute=10_000_000,

@@ -51,7 +51,7 @@ ON = "resilience on, every mechanism"
 def _app(resilience: dict[str, bool]) -> FastAPI:
     settings = Settings(
         simulated_latency_median_seconds=0.0,
-        fault_llm_error_rate=0.0,
+        faults={"llm_error_rate": 0.0},
         cache_max_size=0,
         rate_limit_requests_per_minute=10_000_000,
         rate_limit_tokens_per_minute=10_000_000_000,

@@ -5,13 +5,11 @@ One process per container: the lab scales by replicas (README, "Scaling out").
 
 from __future__ import annotations
 
-import sys
-
 import uvicorn
-from pydantic import ValidationError
 
 from sample_rag_app.runtime.logging import configure_logging
-from sample_rag_app.settings import Settings, startup_error
+from sample_rag_app.runtime.startup import load_settings
+from sample_rag_app.settings import Settings
 from sample_rag_app.transport.server import deadline_protocol
 
 
@@ -21,11 +19,7 @@ def main() -> None:
     Settings that cannot work stop the start with exit status 2 and a message naming
     each environment variable at fault and the values it allows.
     """
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        print(startup_error(exc), file=sys.stderr)
-        raise SystemExit(2) from None
+    settings = load_settings(Settings, "app")
     configure_logging(settings.log_level, settings.service_name, replica=settings.replica_name)
     uvicorn.run(
         "sample_rag_app.main:create_app",

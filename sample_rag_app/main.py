@@ -22,9 +22,8 @@ from sample_rag_app.clock import Clock, SystemClock
 from sample_rag_app.pipeline.faults import FaultConfig
 from sample_rag_app.pipeline.ports import NullTelemetry, PipelineTelemetry
 from sample_rag_app.settings import Settings
-from sample_rag_app.telemetry.faults import PerUserQueries, exposition
+from sample_rag_app.telemetry.faults import FaultedTelemetry, PerUserQueries, exposition
 from sample_rag_app.telemetry.metrics import RagMetrics
-from sample_rag_app.telemetry.recorder import RagTelemetry
 from sample_rag_app.transport.errors import install_error_handlers
 from sample_rag_app.transport.middleware import RequestContextMiddleware
 from sample_rag_app.transport.routes import document_question_limits, router
@@ -76,12 +75,12 @@ def create_app(
     per_user = PerUserQueries()
     telemetry: PipelineTelemetry = NullTelemetry()
     if metrics is not None or settings.logging_enabled:
-        telemetry = RagTelemetry(
+        telemetry = FaultedTelemetry(
             metrics,
+            faults_in_force,
+            per_user,
             logging_enabled=settings.logging_enabled,
             log_questions=settings.log_questions,
-            faults=faults_in_force,
-            per_user=per_user,
         )
     pipeline = build_pipeline(settings, telemetry, rng=rng, clock=clock)
     if metrics is not None:

@@ -1,13 +1,14 @@
 """`lab drill`: break the app on purpose and time the alert from fault to notification.
 
-A drill sets a fault through the app's admin endpoint, waits until the real alert rule
-fires in Prometheus and its notification reaches the alert sink, reports both times,
-then clears the fault and waits for the resolved notification. The fault is cleared
-whatever happens, so an interrupted drill never leaves the app broken.
+A drill starts the app from its default faults, sets its fault, waits until the real
+alert rule fires in Prometheus and its notification reaches the alert sink, reports both
+times, then puts the faults back as it found them and waits for the resolved
+notification. It changes the app through a `lab.kit.fault_session.FaultSession`, so an
+interrupted drill (a timeout, Ctrl-C) never leaves the app broken.
 
-Drills of the resilience layer (M2.4) first switch it on through the admin API, with the
-settings they need, and put the previous configuration back afterwards, whatever happens.
-Where recovery is the point (the breaker closing after an outage), the drill waits for it
+Drills of the resilience layer (M2.4) first switch it on, with the settings they need;
+the session puts the previous configuration back afterwards, whatever happens. Where
+recovery is the point (the breaker closing after an outage), the drill waits for it
 before restoring the configuration.
 
 Every number a drill's description states comes from its faults, its resilience settings
@@ -21,19 +22,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from lab.kit.fault_session import FaultAdmin, FaultSession
 from lab.kit.polling import poll_until
 from lab.spec import SPEC
 from lab.spec.model import Alert
 from lab.spec.rag import BREAKER_STATE
-
-
-class AdminApi(Protocol):
-    """What a drill needs of the app: its fault and resilience admin endpoints."""
-
-    def set_faults(self, **faults: Any) -> dict[str, Any]: ...
-    def clear_faults(self) -> dict[str, Any]: ...
-    def resilience(self) -> dict[str, Any]: ...
-    def set_resilience(self, **fields: Any) -> dict[str, Any]: ...
 
 
 class RuleStates(Protocol):
@@ -213,7 +206,7 @@ def _delivered(sink: Notifications, alert: str, status: str, since: datetime) ->
 def run_drill(
     drill: Drill,
     *,
-    app: AdminApi,
+    app: FaultAdmin,
     prometheus: RuleStates,
     sink: Notifications,
     timeout_seconds: float = 600,
@@ -222,7 +215,20 @@ def run_drill(
 ) -> DrillReport:
     """Run one drill end to end; raises `lab.kit.polling.Timeout` when a step misses its
     deadline."""
-    app.clear_faults()
+    with FaultSession(app) as session:
+        session.clear_faults()
+        return _run(drill, session, prometheus, sink, timeout_seconds, progress, poll_interval)
+
+
+def _run(
+    drill: Drill,
+    session: FaultSession,
+    prometheus: RuleStates,
+    sink: Notifications,
+    timeout_seconds: float,
+    progress: Callable[[str], None],
+    poll_interval: float,
+) -> DrillReport:
     started = datetime.now(UTC)
     report = DrillReport(drill, started)
 
@@ -236,22 +242,18 @@ def run_drill(
     def wait(probe: Callable[[], object], describe: str, interval: float) -> None:
         poll_until(probe, timeout=timeout_seconds, interval=interval, describe=describe)
 
-    previous = app.resilience() if drill.resilience is not None else None
-    restored = False
-
     def restore() -> None:
-        nonlocal restored
-        if previous is not None and not restored:
-            restored = True
-            report.restored_resilience = app.set_resilience(**previous)
+        restored = session.restore_resilience()
+        if restored is not None:
+            report.restored_resilience = restored
             step("resilience configuration restored")
 
     try:
         if drill.resilience is not None:
-            app.set_resilience(**drill.resilience)
+            session.set_resilience(**drill.resilience)
             step(f"resilience set: {drill.resilience}")
         try:
-            app.set_faults(**drill.faults)
+            session.set_faults(**drill.faults)
             step(f"fault set: {drill.faults} ({drill.what})")
             wait(
                 lambda: _firing(prometheus, drill.alert),
@@ -268,7 +270,7 @@ def run_drill(
             report.seconds_to_notify = elapsed()
             step(f"notification at the alert sink after {report.seconds_to_notify:.0f}s")
         finally:
-            app.clear_faults()
+            session.restore_faults()
         cleared = datetime.now(UTC)
         step("fault cleared")
         if drill.recovery is not None:
@@ -286,5 +288,5 @@ def run_drill(
         report.seconds_to_resolve = elapsed(cleared)
         step(f"resolved notification {report.seconds_to_resolve:.0f}s after the fault was cleared")
     finally:
-        restore()
+        restore()  # the session would too, silently: this says so on an interrupted drill
     return report

@@ -1,10 +1,11 @@
 """Run an experiment: the same traffic twice, resilience off then on, faults as profiled.
 
-The runner talks to a `Target` (query; get, set and clear faults; get, set and reset
-resilience), which `AppClient` is for the live lab, and keeps time with a `Clock`, so
-the same code runs the app in-process on a virtual clock in seconds (the statistical
-test, the trade-off bench). Whatever happens, the resilience configuration and faults
-found at the start are put back.
+The runner talks to a `Target` (query, and the admin API a fault session drives), which
+`AppClient` is for the live lab, and keeps time with a `Clock`, so the same code runs
+the app in-process on a virtual clock in seconds (the statistical test, the trade-off
+bench). It changes faults and resilience through a `lab.kit.fault_session.FaultSession`:
+whatever happens, the resilience configuration and faults found at the start are put
+back.
 
 Each request is counted client-side exactly: its status, the level that answered, its
 latency on the runner's clock, its cost from the response. A `ServerSide` adds the
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,11 +28,10 @@ from lab.experiment.profiles import FaultEvent, Profile, Scale
 from lab.experiment.traffic import Arrival, popular_questions, schedule
 from lab.kit.clients.app import QueryReply
 from lab.kit.clients.base import ServiceUnreachable
+from lab.kit.fault_session import FaultAdmin, FaultSession
 
 #: The arms, in the order they run: the course's "before", then "after".
 ARMS: tuple[tuple[str, bool], ...] = (("off", False), ("on", True))
-#: Fault fields the app reports but does not accept back (countdowns of timed faults).
-_COUNTDOWN_SUFFIX = "_remaining_seconds"
 
 
 class Clock(Protocol):
@@ -42,20 +42,10 @@ class Clock(Protocol):
     def sleep(self, seconds: float) -> None: ...
 
 
-class Target(Protocol):
+class Target(FaultAdmin, Protocol):
     """The app as the experiment drives it; `lab.kit.clients.app.AppClient` is one."""
 
     def query(self, question: str, *, correlation_id: str) -> QueryReply: ...
-
-    def faults(self) -> dict[str, Any]: ...
-
-    def set_faults(self, **faults: Any) -> dict[str, Any]: ...
-
-    def clear_faults(self) -> dict[str, Any]: ...
-
-    def resilience(self) -> dict[str, Any]: ...
-
-    def set_resilience(self, **fields: Any) -> dict[str, Any]: ...
 
 
 class ServerSide(Protocol):
@@ -128,11 +118,14 @@ def run_experiment(
     from a thread pool so a slow answer does not delay the next arrival (the live lab).
     """
     run_id = run_id or uuid.uuid4().hex[:8]
-    saved_resilience = target.resilience()
-    saved_faults = target.faults()
     arms: list[ArmRun] = []
-    try:
-        _prepare(target, profile, enabled=False)
+    with FaultSession(
+        target,
+        on_restored=lambda: progress(
+            "restored the resilience configuration and faults found at the start"
+        ),
+    ) as session:
+        _prepare(session, profile, enabled=False)
         for question in popular_questions():
             _send(target, clock, Arrival(0.0, question, True), f"exp-{run_id}-warmup")
         for name, enabled in ARMS:
@@ -140,6 +133,7 @@ def run_experiment(
             arms.append(
                 _run_arm(
                     target,
+                    session,
                     profile,
                     scale,
                     name=name,
@@ -152,9 +146,6 @@ def run_experiment(
                     progress=progress,
                 )
             )
-    finally:
-        _restore(target, saved_resilience, saved_faults)
-        progress("restored the resilience configuration and faults found at the start")
     return ExperimentRun(
         profile=profile,
         scale=scale,
@@ -174,15 +165,16 @@ def run_experiment(
     )
 
 
-def _prepare(target: Target, profile: Profile, *, enabled: bool) -> dict[str, Any]:
-    target.clear_faults()
+def _prepare(session: FaultSession, profile: Profile, *, enabled: bool) -> dict[str, Any]:
+    session.clear_faults()
     if profile.faults:
-        target.set_faults(**profile.faults)
-    return target.set_resilience(enabled=enabled)
+        session.set_faults(**profile.faults)
+    return session.set_resilience(enabled=enabled)
 
 
 def _run_arm(
     target: Target,
+    session: FaultSession,
     profile: Profile,
     scale: Scale,
     *,
@@ -195,8 +187,8 @@ def _run_arm(
     concurrency: int,
     progress: Callable[[str], None],
 ) -> ArmRun:
-    resilience = _prepare(target, profile, enabled=enabled)
-    faults = target.faults()
+    resilience = _prepare(session, profile, enabled=enabled)
+    faults = session.faults()
     finish = server.begin_arm(name) if server else None
     started_at = datetime.now(UTC).isoformat()
     start = clock.now()
@@ -224,7 +216,7 @@ def _run_arm(
             delay = start + arrival.offset - clock.now()
             if delay > 0:
                 clock.sleep(delay)
-            pending = _fire_due(target, pending, arrival.offset / scale.seconds, progress)
+            pending = _fire_due(session, pending, arrival.offset / scale.seconds, progress)
             slots.acquire()
             if concurrency == 1:
                 send(arrival, index)
@@ -233,21 +225,21 @@ def _run_arm(
             if (index + 1) % max(1, scale.requests_per_arm // 4) == 0:
                 progress(f"  {index + 1}/{scale.requests_per_arm} requests sent")
     seconds = clock.now() - start
-    target.clear_faults()
+    session.clear_faults()
     server_figures = finish() if finish else None
     outcomes.sort(key=lambda o: o.offset)
     return ArmRun(name, resilience, faults, started_at, seconds, outcomes, server_figures)
 
 
 def _fire_due(
-    target: Target,
+    session: FaultSession,
     pending: list[FaultEvent],
     fraction: float,
     progress: Callable[[str], None],
 ) -> list[FaultEvent]:
     while pending and pending[0].at_fraction <= fraction:
         event = pending.pop(0)
-        target.set_faults(**event.faults)
+        session.set_faults(**event.faults)
         progress(f"  {event.what} for {event.lasts_seconds:g} s")
     return pending
 
@@ -281,38 +273,3 @@ def _send(target: Target, clock: Clock, arrival: Arrival, correlation_id: str) -
         0.0,
         arrival.repeated,
     )
-
-
-def restorable_faults(faults: Mapping[str, Any]) -> dict[str, Any]:
-    """What `PUT /admin/faults` needs to bring back the faults `GET` showed.
-
-    The countdowns are not fields a PUT takes: an outage or a latency spike that was
-    running resumes for the time it had left.
-    """
-    timed = {"latency_spike_seconds", *(k for k in faults if k.endswith(_COUNTDOWN_SUFFIX))}
-    body = {k: v for k, v in faults.items() if k not in timed}
-    outage_left = float(faults.get("llm_outage_remaining_seconds") or 0.0)
-    spike_left = float(faults.get("latency_spike_remaining_seconds") or 0.0)
-    if outage_left > 0:
-        body["llm_outage_seconds"] = outage_left
-    if spike_left > 0:
-        body["latency_spike_seconds"] = faults.get("latency_spike_seconds", 0.0)
-        body["latency_spike_duration_seconds"] = spike_left
-    return body
-
-
-def _restore(target: Target, resilience: Mapping[str, Any], faults: Mapping[str, Any]) -> None:
-    # Each step is attempted even when an earlier one fails; the first failure is raised.
-    failures: list[Exception] = []
-    steps: tuple[Callable[[], object], ...] = (
-        lambda: target.set_resilience(**resilience),
-        target.clear_faults,
-        lambda: target.set_faults(**restorable_faults(faults)),
-    )
-    for step in steps:
-        try:
-            step()
-        except Exception as exc:
-            failures.append(exc)
-    if failures:
-        raise failures[0]

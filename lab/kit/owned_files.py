@@ -19,6 +19,8 @@ scenario survives `docker compose restart` and `down`/`up` alike.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Final
 
 DEFAULT_DIR: Final = ".lab"
@@ -28,3 +30,22 @@ FAULTS_FILE: Final = "faults.json"
 ALERTMANAGER_FILE: Final = "alertmanager.yml"
 SCRAPE_PREFIX: Final = "prometheus-scrape-"
 SCRAPE_FILES: Final = f"{MOUNT}/{SCRAPE_PREFIX}*.yml"
+
+
+def write(path: Path, content: str) -> None:
+    """Write a lab-owned file atomically (a service never reads half of it), readable by
+    the containers' `nobody`, whatever the learner's umask."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(content, encoding="utf-8")
+    os.chmod(partial, 0o644)
+    os.replace(partial, path)
+
+
+def remove(path: Path) -> bool:
+    """Remove a lab-owned file; True when there was one."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True

@@ -14,5 +14,7 @@ fixed it), then scores the attempt and shows the runbook (`docs/scenarios/`).
 - `session`: list, start, hint, status, verify, reset; `command`: their parser.
 
 Where the lab-owned files live is the kit's (`lab.kit.owned_files`): the generators
-write the same paths into prometheus.yml.
+write the same paths into prometheus.yml. The app's faults go through the kit's fault
+session, as a drill's and the experiment's do (`lab.kit.fault_session`), persisted in
+the faults file and kept after `start`.
 """

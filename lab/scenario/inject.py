@@ -23,6 +23,10 @@ from lab.spec import SPEC
 SILENCE_AUTHOR = "maintenance-bot"
 SILENCE_COMMENT = "LLM gateway maintenance window"
 SILENCE_DAYS = 7
+#: What the silence mutes: every warning and page, far wider than a maintenance needs.
+SILENCE_MATCHERS: list[dict[str, object]] = [
+    {"name": "severity", "value": "warning|critical", "isRegex": True, "isEqual": True}
+]
 SCRAPE_VARIANT_FILE = f"{owned_files.SCRAPE_PREFIX}duplicate.yml"
 
 
@@ -31,32 +35,37 @@ def _variant(path: str) -> str:
 
 
 def put_in_place(lab: Lab, scenario: Scenario) -> str | None:
-    """Break the lab as `scenario` says; returns the id of the silence it created, if any."""
+    """Break the lab as `scenario` says; returns the id of the silence it created, if any.
+
+    The app's faults stay once every step has passed (a kept session); a step that fails
+    takes them away again."""
     fault = scenario.fault
-    if fault.app:
-        lab.set_app_faults(dict(fault.app))
-    if fault.duplicate_scrape:
-        lab.write_file(SCRAPE_VARIANT_FILE, _variant(scenario_variants.SCRAPE_VARIANT_PATH))
-        lab.reload_prometheus()
-    if fault.dropping_route:
-        lab.write_file(
-            owned_files.ALERTMANAGER_FILE, _variant(scenario_variants.ALERTMANAGER_VARIANT_PATH)
-        )
-        lab.restart_alertmanager()
-    if fault.silence:
-        now = datetime.now(UTC)
-        return lab.alertmanager.create_silence(
-            [{"name": "severity", "value": "warning|critical", "isRegex": True, "isEqual": True}],
-            starts_at=now,
-            ends_at=now + timedelta(days=SILENCE_DAYS),
-            created_by=SILENCE_AUTHOR,
-            comment=SILENCE_COMMENT,
-        )
+    with lab.fault_session(keep=True) as app:
+        if fault.app:
+            app.set_faults(**fault.app)
+        if fault.duplicate_scrape:
+            lab.write_file(SCRAPE_VARIANT_FILE, _variant(scenario_variants.SCRAPE_VARIANT_PATH))
+            lab.reload_prometheus()
+        if fault.dropping_route:
+            lab.write_file(
+                owned_files.ALERTMANAGER_FILE,
+                _variant(scenario_variants.ALERTMANAGER_VARIANT_PATH),
+            )
+            lab.restart_alertmanager()
+        if fault.silence:
+            now = datetime.now(UTC)
+            return lab.alertmanager.create_silence(
+                SILENCE_MATCHERS,
+                starts_at=now,
+                ends_at=now + timedelta(days=SILENCE_DAYS),
+                created_by=SILENCE_AUTHOR,
+                comment=SILENCE_COMMENT,
+            )
     return None
 
 
 def _clear_app(lab: Lab) -> str:
-    lab.clear_app_faults()
+    lab.fault_session().restore()
     return "the app's faults are back to its defaults"
 
 

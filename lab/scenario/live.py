@@ -1,21 +1,19 @@
 """The running lab as a scenario sees it: its services, its checks, its lab-owned files.
 
-Everything a scenario does to the lab goes through here: the app's admin API, files in
-the lab-owned state directory (`layout`), Prometheus's reload endpoint, Alertmanager's
-silences, and a restart of the Alertmanager container through the Docker engine (the one
-service that cannot switch configs by reload: it has no include, so its container starts
-on the variant when there is one).
+Everything a scenario does to the lab goes through here: the app's faults (a persisted
+`lab.kit.fault_session.FaultSession`), files in the lab-owned state directory
+(`lab.kit.owned_files`), Prometheus's reload endpoint, Alertmanager's silences, and a
+restart of the Alertmanager container through the Docker engine (the one service that
+cannot switch configs by reload: it has no include, so its container starts on the
+variant when there is one).
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from lab.check.result import CheckResult
 from lab.kit import owned_files
@@ -24,6 +22,7 @@ from lab.kit.clients.alert_sink import AlertSinkClient
 from lab.kit.clients.app import AppClient
 from lab.kit.context import LabContext
 from lab.kit.docker_engine import EngineUnavailable, compose_containers
+from lab.kit.fault_session import FaultSession, Persistence
 from lab.kit.polling import poll_until
 from lab.kit.settings import LabSettings
 
@@ -119,21 +118,11 @@ class Lab:
         return self.state_dir / name
 
     def write_file(self, name: str, content: str) -> None:
-        """Write a lab-owned file atomically, readable by the containers' `nobody`."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        target = self.path(name)
-        partial = target.with_name(f".{target.name}.partial")
-        partial.write_text(content, encoding="utf-8")
-        os.chmod(partial, 0o644)
-        os.replace(partial, target)
+        owned_files.write(self.path(name), content)
 
     def remove_file(self, name: str) -> bool:
         """Remove a lab-owned file; True when there was one."""
-        try:
-            self.path(name).unlink()
-        except FileNotFoundError:
-            return False
-        return True
+        return owned_files.remove(self.path(name))
 
     def scrape_variants(self) -> list[Path]:
         return sorted(self.state_dir.glob(f"{owned_files.SCRAPE_PREFIX}*.yml"))
@@ -141,24 +130,17 @@ class Lab:
     # --- the app -------------------------------------------------------------------------
     # One replica: the admin API changes it at once. Several (`--scale app=N`, behind the
     # gateway, which hands each connection to the next one): an admin call reaches one of
-    # them, so every replica is restarted instead, and each reads the faults file at start.
+    # them, so the session restarts every replica instead, each reading the faults file.
     def replicas(self) -> int:
         return sum(1 for t in self.prometheus.targets() if t.job == self.settings.app_job)
 
-    def set_app_faults(self, faults: dict[str, Any]) -> None:
-        """In the faults file the app reads at start, and in every replica now."""
-        self.write_file(owned_files.FAULTS_FILE, json.dumps(faults, indent=2) + "\n")
-        if self.replicas() > 1:
-            self._restart_app()
-        else:
-            self.app.set_faults(**faults)
-
-    def clear_app_faults(self) -> None:
-        self.remove_file(owned_files.FAULTS_FILE)
-        if self.replicas() > 1:
-            self._restart_app()
-        else:
-            self.app.clear_faults()
+    def fault_session(self, *, keep: bool = False) -> FaultSession:
+        """A session on the app's faults that persists them in the lab-owned faults file,
+        so they survive a restart of the app; `keep` leaves them after a normal exit."""
+        persistence = Persistence(
+            self.path(owned_files.FAULTS_FILE), self.replicas, self._restart_app
+        )
+        return FaultSession(self.app, persist=persistence, keep=keep)
 
     def _restart_app(self) -> None:
         self.restart_service("app", True)

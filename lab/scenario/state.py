@@ -9,7 +9,6 @@ and the id of anything the scenario created (a silence) so `reset` can take it a
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,19 +50,11 @@ class StateStore:
             raise StateError(f"{self.path} is not a scenario's state ({problem})") from None
 
     def save(self, state: ScenarioState) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(f".{self.path.name}.partial")
-        partial.write_text(state.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        os.chmod(partial, 0o644)
-        os.replace(partial, self.path)
+        owned_files.write(self.path, state.model_dump_json(indent=2) + "\n")
 
     def clear(self) -> bool:
         """Forget the running scenario; True when there was one."""
         if self.path.is_dir() and not self.path.is_symlink():
             shutil.rmtree(self.path)  # whatever stands there is not a running scenario
             return True
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            return False
-        return True
+        return owned_files.remove(self.path)

@@ -10,10 +10,11 @@ only: the secondary model is another provider.
 
 The telemetry faults (``rename_latency_metric``, ``label_queries_by_user``,
 ``lose_correlation_id``) leave the answers alone and make the app's signals lie, as a bad
-build would; ``errors_as_empty_answers`` lies in both: the transport answers a failure
-200, the telemetry counts it answered. ``sample_rag_app.telemetry`` and the transport read
-them from the injector (declared here so one model, one admin API and one settings prefix
-cover every fault). The lab's graded scenarios (``lab scenario``) inject them.
+build would; ``sample_rag_app.telemetry.faults`` applies them around the truthful
+telemetry (declared here so one model, one admin API and one settings prefix cover every
+fault). ``errors_as_empty_answers`` lies in the answer itself: the pipeline's error
+handler swallows the failure, so the client gets a blank 200 and the telemetry counts an
+answer. The lab's graded scenarios (``lab scenario``) inject them.
 """
 
 from __future__ import annotations
@@ -31,14 +32,8 @@ from sample_rag_app.pipeline.partial import partial_model
 LLMFault = Literal["rate_limited", "llm_timeout", "llm_error"]
 
 
-FAULT_ENV_PREFIX: Final = "RAG_FAULT_"
 #: The latency histogram's name under the `rename_latency_metric` fault.
 RENAMED_LATENCY_METRIC: Final = "rag_request_latency_seconds"
-
-
-def env_var(field_name: str) -> str:
-    """The environment variable of a fault field (its start-up value)."""
-    return f"{FAULT_ENV_PREFIX}{field_name.upper()}"
 
 
 class FaultConfig(BaseModel):
@@ -55,68 +50,65 @@ class FaultConfig(BaseModel):
         0.01,
         ge=0,
         le=1,
-        description="Fraction of LLM calls that fail (HTTP 502). Default 0.01: cache hits "
-        "never call the LLM, so with the loadgen's ~40 % hit rate about 0.6 % of queries "
-        "fail, the course's baseline of 0.5-2 % (and below the 1 % error-rate alert).",
+        description="Fraction of LLM calls that fail (HTTP 502). Cache hits never call the "
+        "LLM, so with the loadgen's ~40 % hit rate the default fails about 0.6 % of queries, "
+        "the course's baseline of 0.5-2 % (and below the 1 % error-rate alert).",
     )
     llm_timeout_rate: float = Field(
-        0.0, ge=0, le=1, description="Fraction of LLM calls that time out (504). Default 0."
+        0.0, ge=0, le=1, description="Fraction of LLM calls that time out (504)."
     )
     rate_limit_error_rate: float = Field(
         0.0,
         ge=0,
         le=1,
-        description="Fraction of LLM calls rejected as rate limited (429). Default 0.",
+        description="Fraction of LLM calls rejected as rate limited (429).",
     )
     added_latency_seconds: float = Field(
-        0.0, ge=0, le=60, description="Extra seconds added to every LLM call. Default 0."
+        0.0, ge=0, le=60, description="Extra seconds added to every LLM call."
     )
-    vector_store_down: bool = Field(
-        False, description="Every vector search fails (503). Default false."
-    )
+    vector_store_down: bool = Field(False, description="Every vector search fails (503).")
     rate_limit_consumed_percent: float = Field(
         0.0,
         ge=0,
         le=100,
         description="Percent of the provider's rate limit used by other clients of the same "
-        "key (another service, a batch job): lowers the headroom and the calls admitted. "
-        "Default 0.",
+        "key (another service, a batch job): lowers the headroom and the calls admitted.",
     )
     slow_call_rate: float = Field(
         0.0,
         ge=0,
         le=1,
         description="Fraction of primary LLM calls that take slow_call_seconds longer (a "
-        "provider's slow shard: only the tail of the latency moves). Default 0.",
+        "provider's slow shard: only the tail of the latency moves).",
     )
     slow_call_seconds: float = Field(
         2.0,
         ge=0,
         le=60,
-        description="Extra seconds of each call slow_call_rate picks. Default 2.",
+        description="Extra seconds of each call slow_call_rate picks.",
     )
     # --- telemetry faults: the app answers as before, its signals lie -------------------
     rename_latency_metric: bool = Field(
         False,
         description="/metrics serves rag_query_duration_seconds under the name "
         f"{RENAMED_LATENCY_METRIC} (a build that renamed it): panels and alerts on the "
-        "old name go empty. Default false.",
+        "old name go empty.",
     )
     label_queries_by_user: bool = Field(
         False,
         description="Count every query in rag_user_queries_total{user_id=...}, one new "
-        "series per caller (a per-user label that crept in). Default false.",
+        "series per caller (a per-user label that crept in).",
     )
     lose_correlation_id: bool = Field(
         False,
         description="The LLM stage and the response log without the request's "
-        "correlation_id (a code path that drops the request context). Default false.",
+        "correlation_id (a code path that drops the request context).",
     )
     errors_as_empty_answers: bool = Field(
         False,
         description="A failed query is answered 200 with an empty answer and counted and "
         "logged as answered (an error handler that swallows the failure): the error rate "
-        "looks perfect. Default false.",
+        "looks perfect.",
     )
 
 

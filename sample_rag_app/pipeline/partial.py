@@ -1,17 +1,17 @@
-"""Strict partial-update models derived from a configuration model, and its ranges in words.
+"""Strict partial-update models derived from a configuration model.
 
 A configuration (the faults, the resilience parameters) is declared once, as a pydantic
 model with each field's type, range and description. The admin API's ``PUT`` body is
 derived from it here rather than declared again: every field optional, unknown fields
 refused, types strict (``"0.5"`` is no float and ``"yes"`` no boolean), and a value out
-of range refused with a message that names the whole allowed range.
+of range refused with a message that names the whole allowed range (in the words of
+``sample_rag_app.runtime.variables``, which the start-up errors use too).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
-import annotated_types
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -23,47 +23,13 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
-
-def _bounds(field: FieldInfo) -> tuple[tuple[str, float] | None, tuple[str, float] | None]:
-    lower: tuple[str, float] | None = None
-    upper: tuple[str, float] | None = None
-    for item in field.metadata:
-        if isinstance(item, annotated_types.Ge):
-            lower = (">=", float(cast(float, item.ge)))
-        elif isinstance(item, annotated_types.Gt):
-            lower = (">", float(cast(float, item.gt)))
-        elif isinstance(item, annotated_types.Le):
-            upper = ("<=", float(cast(float, item.le)))
-        elif isinstance(item, annotated_types.Lt):
-            upper = ("<", float(cast(float, item.lt)))
-    return lower, upper
-
-
-def _number(value: float, integer: bool) -> str:
-    return str(int(value)) if integer else f"{value:g}"
-
-
-def allowed_range(field: FieldInfo) -> str:
-    """The field's allowed values in words, e.g. ``an integer from 1 to 10``."""
-    if field.annotation is bool:
-        return "true or false"
-    integer = field.annotation is int
-    kind = "an integer" if integer else "a number"
-    lower, upper = _bounds(field)
-    if lower is None and upper is None:
-        return kind
-    if lower is not None and upper is not None and lower[0] == ">=" and upper[0] == "<=":
-        if lower[1] == upper[1]:
-            return f"only {_number(lower[1], integer)}"
-        return f"{kind} from {_number(lower[1], integer)} to {_number(upper[1], integer)}"
-    words = {">=": "at least", ">": "greater than", "<=": "at most", "<": "less than"}
-    parts = [f"{words[b[0]]} {_number(b[1], integer)}" for b in (lower, upper) if b is not None]
-    return f"{kind} " + " and ".join(parts)
+from sample_rag_app.runtime.variables import allowed_range, bounds, written
 
 
 def _in_range(field: FieldInfo) -> AfterValidator:
-    lower, upper = _bounds(field)
+    lower, upper = bounds(field)
     text = allowed_range(field)
 
     def check(value: Any) -> Any:
@@ -102,13 +68,13 @@ def _known_fields_only(known: frozenset[str]) -> Any:
 
 def _schema_bounds(field: FieldInfo) -> JsonDict | None:
     """The range as JSON Schema keywords, so the OpenAPI document states what is enforced."""
-    lower, upper = _bounds(field)
+    lower, upper = bounds(field)
     integer = field.annotation is int
     keywords = {">=": "minimum", ">": "exclusiveMinimum", "<=": "maximum", "<": "exclusiveMaximum"}
-    bounds: JsonDict = {
+    schema: JsonDict = {
         keywords[b[0]]: int(b[1]) if integer else b[1] for b in (lower, upper) if b is not None
     }
-    return bounds or None
+    return schema or None
 
 
 def _integral_if_int(field: FieldInfo) -> BeforeValidator:
@@ -130,7 +96,9 @@ def partial_model(model: type[BaseModel], name: str, doc: str) -> type[BaseModel
     for field_name, field in model.model_fields.items():
         checks = (_in_range(field), _integral_if_int(field))
         annotation = Annotated[field.annotation | None, *checks]  # type: ignore[name-defined]
-        description = f"{field.description or ''} Allowed: {allowed_range(field)}.".strip()
+        default = field.get_default(call_default_factory=True)
+        stated = "" if default is PydanticUndefined else f" Default: {written(default)}."
+        description = f"{field.description or ''} Allowed: {allowed_range(field)}.{stated}"
         fields[field_name] = (
             annotation,
             Field(None, description=description, json_schema_extra=_schema_bounds(field)),

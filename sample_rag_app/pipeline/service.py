@@ -198,6 +198,8 @@ class RagPipeline:
             failed_at = clock.now()
             if stage != "cache":
                 telemetry.stage_failed(stage=stage, seconds=failed_at - stage_start)
+            if self.faults.config.errors_as_empty_answers:  # a handler that swallows it
+                return self._answered(start, budget, _Generated("primary", "", self.llm.model))
             telemetry.query_failed(
                 seconds=failed_at - start,
                 correlation_id=correlation_id,

@@ -1,8 +1,8 @@
 """``RagTelemetry``: turns the pipeline's reports into metrics and log lines.
 
 Either half can be switched off (settings ``metrics_enabled`` / ``logging_enabled``).
-The telemetry faults in force (``faults``; see ``telemetry.faults``) change what is
-recorded: per-user counts, log lines without the correlation id.
+It records what happened; the telemetry faults that make it lie wrap it
+(``telemetry.faults.FaultedTelemetry``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from typing import Any
 import structlog
 
 from sample_rag_app.pipeline.errors import AnswerLevel, ErrorType, Stage
-from sample_rag_app.pipeline.faults import FaultConfig
 from sample_rag_app.pipeline.resilience.config import Mechanism
 from sample_rag_app.pipeline.resilience.ports import BreakerState, Dependency
-from sample_rag_app.telemetry.faults import FaultSource, PerUserQueries
 from sample_rag_app.telemetry.metrics import RagMetrics
 
 logger = structlog.get_logger("sample_rag_app.pipeline")
@@ -41,19 +39,10 @@ class RagTelemetry:
         *,
         logging_enabled: bool = True,
         log_questions: bool = False,
-        faults: FaultSource = FaultConfig,
-        per_user: PerUserQueries | None = None,
     ) -> None:
         self.metrics = metrics
         self.log = logging_enabled
         self.log_questions = log_questions
-        self.faults = faults
-        self.per_user = per_user or PerUserQueries()
-
-    def _lost_context(self) -> dict[str, Any]:
-        """Under ``lose_correlation_id``: the field a line written without the request's
-        context has (null), overriding the one bound to the request."""
-        return {"correlation_id": None} if self.faults().lose_correlation_id else {}
 
     def query_received(self, *, question: str, top_k: int) -> None:
         if self.metrics is not None:
@@ -120,7 +109,6 @@ class RagTelemetry:
                 prompt_tokens=prompt_tokens,
                 completion_tokens=completion_tokens,
                 cost_usd=round(cost_usd, 8),
-                **self._lost_context(),
             )
 
     def stage_failed(self, *, stage: Stage, seconds: float) -> None:
@@ -139,8 +127,6 @@ class RagTelemetry:
         if self.metrics is not None:
             self.metrics.query_duration.observe(seconds, {"correlation_id": correlation_id})
             self.metrics.answers[level].inc()
-            if self.faults().label_queries_by_user:
-                self.per_user.count(correlation_id)
         if self.log:
             logger.info(
                 "response_returned",
@@ -148,17 +134,11 @@ class RagTelemetry:
                 status="success",
                 cached=cached,
                 answer_level=level,
-                **self._lost_context(),
             )
 
     def query_failed(
         self, *, seconds: float, correlation_id: str, error_type: ErrorType, stage: Stage
     ) -> None:
-        if self.faults().errors_as_empty_answers:  # the swallowed failure: "answered"
-            self.query_succeeded(
-                seconds=seconds, correlation_id=correlation_id, cached=False, level="primary"
-            )
-            return
         metrics = self.metrics
         if metrics is not None:
             metrics.query_duration.observe(seconds, {"correlation_id": correlation_id})

@@ -4,6 +4,8 @@ Invalid requests (4xx) are counted in ``rag_invalid_requests_total{reason}`` wit
 reason from a fixed set; pipeline failures (5xx) were already counted by the pipeline's
 telemetry. No handler ever puts a path, a header or a body into a label. An exception
 no handler here answers is answered, logged and counted by the request middleware.
+Each error's status comes from the catalogue (``catalogue``), and so do the responses a
+route documents (``documented``).
 """
 
 from __future__ import annotations
@@ -19,44 +21,41 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from sample_rag_app.pipeline.errors import ErrorType, PipelineError
+from sample_rag_app.pipeline.errors import PipelineError
 from sample_rag_app.telemetry.metrics import InvalidReason, RagMetrics
+from sample_rag_app.transport.catalogue import API_ERRORS, CLIENT_ERRORS, status_of
+from sample_rag_app.transport.schemas import MAX_TOP_K, ErrorResponse
 
 logger = structlog.get_logger("sample_rag_app.transport")
 
-#: HTTP status of each pipeline failure (every one counts in rag_errors_total). A provider
-#: rate limit is the service's problem, not the client's, hence 503; a shed request
-#: (overloaded) and an open breaker (circuit_open) are 503 too. Each with a retry-after
-#: also gets a Retry-After header.
-PIPELINE_STATUS: dict[ErrorType, int] = {
-    "llm_error": 502,
-    "llm_timeout": 504,
-    "rate_limited": 503,
-    "vector_store_unavailable": 503,
-    "overloaded": 503,
-    "circuit_open": 503,
-    "deadline_exceeded": 504,
-    "internal": 500,
-}
+#: OpenAPI responses, by status.
+Responses = dict[int | str, dict[str, Any]]
+
+
+def documented(*errors: str) -> Responses:
+    """The OpenAPI responses of a route that may answer ``errors``: one per status, its
+    description one sentence per error, from the catalogue."""
+    whens: dict[int, list[str]] = {}
+    for error in errors:
+        entry = API_ERRORS[error]
+        whens.setdefault(entry.status, []).append(f"`{error}`: {entry.when}.")
+    return {
+        status: {"model": ErrorResponse, "description": " ".join(lines)}
+        for status, lines in sorted(whens.items())
+    }
 
 
 class ApiError(Exception):
-    """A request the API refuses, with its status, error type and (for 4xx) reason."""
+    """A request the API refuses: its reason (the error code, with the status the
+    catalogue gives it), a message for a human and any headers."""
 
     def __init__(
-        self,
-        status_code: int,
-        error: str,
-        message: str,
-        *,
-        reason: InvalidReason | None = None,
-        headers: Mapping[str, str] | None = None,
+        self, reason: InvalidReason, message: str, *, headers: Mapping[str, str] | None = None
     ) -> None:
         super().__init__(message)
-        self.status_code = status_code
-        self.error = error
+        self.reason: InvalidReason = reason
+        self.status_code = CLIENT_ERRORS[reason].status
         self.message = message
-        self.reason = reason
         self.headers = dict(headers or {})
 
 
@@ -92,11 +91,16 @@ def _encodable(text: str) -> str:
 
 def _reject(
     request: Request,
-    status_code: int,
     reason: InvalidReason,
     message: str,
     headers: Mapping[str, str] | None = None,
+    *,
+    status_code: int | None = None,
 ) -> JSONResponse:
+    """Count, log and answer a refused request (with the catalogue's status unless the
+    refusal came with its own)."""
+    if status_code is None:
+        status_code = status_of(reason)
     metrics: RagMetrics | None = request.app.state.metrics
     if metrics is not None:
         metrics.invalid_request(reason)
@@ -106,31 +110,31 @@ def _reject(
     return error_response(request, status_code, reason, message, headers)
 
 
-def _describe(errors: Sequence[Any]) -> tuple[InvalidReason, int, str]:
-    """Reason, status and message of a request-validation failure (its first error)."""
+def _describe(errors: Sequence[Any]) -> tuple[InvalidReason, str]:
+    """Reason and message of a request-validation failure (its first error)."""
     first = errors[0] if errors else {}
     kind = str(first.get("type", ""))
     loc = tuple(first.get("loc", ()))
     if kind == "json_invalid":
         detail = (first.get("ctx") or {}).get("error", "invalid JSON")
-        return "malformed_json", 400, f"the request body is not valid JSON: {detail}"
+        return "malformed_json", f"the request body is not valid JSON: {detail}"
     field = ".".join(str(part) for part in loc[1:]) if loc[:1] == ("body",) else ""
     text = str(first.get("msg", "invalid value"))
     if field == "top_k":
-        return "invalid_top_k", 422, f"top_k: {text} (an integer from 1 to 20)"
+        return "invalid_top_k", f"top_k: {text} (an integer from 1 to {MAX_TOP_K})"
     if field:
-        return "invalid_body", 422, f"{field}: {text}"
+        return "invalid_body", f"{field}: {text}"
     if kind == "missing":
-        return "invalid_body", 422, "the request needs a JSON object body"
+        return "invalid_body", "the request needs a JSON object body"
     if kind == "value_error":  # a rule on the whole body, e.g. an unknown admin field
-        return "invalid_body", 422, text.removeprefix("Value error, ")
-    return "invalid_body", 422, f"the request body must be a JSON object: {text}"
+        return "invalid_body", text.removeprefix("Value error, ")
+    return "invalid_body", f"the request body must be a JSON object: {text}"
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    reason, status_code, message = _describe(exc.errors())
-    return _reject(request, status_code, reason, message)
+    reason, message = _describe(exc.errors())
+    return _reject(request, reason, message)
 
 
 _METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
@@ -151,22 +155,20 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     headers = exc.headers or None
     if exc.status_code == 404:
-        return _reject(request, 404, "not_found", "no such endpoint", headers)
+        return _reject(request, "not_found", "no such endpoint", headers)
     if exc.status_code == 405:
         allow = {"Allow": _allowed_methods(request)}
         return _reject(
-            request, 405, "method_not_allowed", f"{request.method} is not allowed here", allow
+            request, "method_not_allowed", f"{request.method} is not allowed here", allow
         )
     if exc.status_code < 500:
-        return _reject(request, exc.status_code, "other", str(exc.detail), headers)
+        return _reject(request, "other", str(exc.detail), headers, status_code=exc.status_code)
     return error_response(request, exc.status_code, "internal", str(exc.detail), headers)
 
 
 async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    if exc.reason is not None:
-        return _reject(request, exc.status_code, exc.reason, exc.message, exc.headers)
-    return error_response(request, exc.status_code, exc.error, exc.message, exc.headers)
+    return _reject(request, exc.reason, exc.message, exc.headers)
 
 
 async def _on_pipeline_error(request: Request, exc: Exception) -> JSONResponse:
@@ -174,7 +176,7 @@ async def _on_pipeline_error(request: Request, exc: Exception) -> JSONResponse:
     headers = None
     if exc.retry_after_seconds is not None:
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_seconds)))}
-    status_code = PIPELINE_STATUS.get(exc.error_type, 500)
+    status_code = status_of(exc.error_type)
     if exc.error_type == "internal":
         # A bug inside the pipeline (already counted there): its one traceback line, and
         # the same answer as any other unexpected failure.

@@ -29,6 +29,7 @@ from sample_rag_app.pipeline.ports import NullTelemetry, PipelineTelemetry
 from sample_rag_app.runtime.asgi import BodyTooLarge, read_body, replay
 from sample_rag_app.runtime.correlation import CORRELATION_HEADER
 from sample_rag_app.telemetry.metrics import InvalidReason, RagMetrics
+from sample_rag_app.transport.catalogue import status_of
 
 SERVED_BY_HEADER = "X-Served-By"
 #: The route whose unexpected failures count as failed queries.
@@ -147,7 +148,6 @@ class RequestContextMiddleware:
                 await self._reject(
                     send_with_id,
                     correlation_id,
-                    400,
                     "invalid_framing",
                     "Content-Length and Transfer-Encoding together are refused",
                 )
@@ -193,12 +193,16 @@ class RequestContextMiddleware:
                 stage="pipeline",
             )
         if not started:  # else the response is cut short: the client sees the broken stream
-            for message in _json_error(500, "internal", "internal server error", correlation_id):
+            failure = _json_error(
+                status_of("internal"), "internal", "internal server error", correlation_id
+            )
+            for message in failure:
                 await send(message)
 
     async def _reject(
-        self, send: Send, correlation_id: str, status: int, reason: InvalidReason, message: str
+        self, send: Send, correlation_id: str, reason: InvalidReason, message: str
     ) -> None:
+        status = status_of(reason)
         if self.metrics is not None:
             self.metrics.invalid_request(reason)
         if self.logging_enabled:
@@ -210,7 +214,6 @@ class RequestContextMiddleware:
         await self._reject(
             send,
             correlation_id,
-            413,
             "body_too_large",
             f"the request body is larger than {self.max_body_bytes} bytes",
         )

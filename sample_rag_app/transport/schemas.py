@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sample_rag_app.pipeline.errors import AnswerLevel
+from sample_rag_app.transport.catalogue import API_ERRORS
 
 MAX_TOP_K = 20
 DEFAULT_TOP_K = 4
@@ -95,11 +96,7 @@ class ErrorResponse(BaseModel):
     """Every error response of the API has this shape."""
 
     error: str = Field(
-        description="Machine-readable error type, e.g. llm_error, llm_timeout, rate_limited, "
-        "vector_store_unavailable, overloaded, circuit_open, deadline_exceeded, internal, "
-        "malformed_json, invalid_body, empty_question, question_too_long, invalid_top_k, "
-        "body_too_large, invalid_framing, not_found, method_not_allowed, admin_disabled, "
-        "unauthorized.",
+        description=f"Machine-readable error type, e.g. {', '.join(API_ERRORS)}.",
         examples=["llm_error"],
     )
     message: str = Field(description="What went wrong, for a human.")

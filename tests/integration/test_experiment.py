@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from lab.experiment.runner import restorable_faults
 from lab.kit.clients.app import AppClient
 from lab.kit.exit_codes import ExitCode
+from lab.kit.fault_session import restorable_faults
 from tests.integration.conftest import Stack
 from tests.integration.test_cli import endpoint_flags, lab
 

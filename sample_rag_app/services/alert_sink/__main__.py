@@ -5,6 +5,7 @@ from __future__ import annotations
 import uvicorn
 
 from sample_rag_app.runtime.logging import configure_logging
+from sample_rag_app.runtime.startup import load_settings
 from sample_rag_app.services.alert_sink.app import create_app, log
 from sample_rag_app.services.alert_sink.settings import AlertSinkSettings
 
@@ -13,7 +14,8 @@ SERVICE = "alert-sink"
 
 
 def main() -> None:
-    settings = AlertSinkSettings()
+    """Serve the sink; settings that cannot work exit 2 naming each variable."""
+    settings = load_settings(AlertSinkSettings, "alert sink")
     configure_logging(settings.log_level, SERVICE)
     app = create_app(settings)
     log.info(

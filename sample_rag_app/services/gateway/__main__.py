@@ -6,11 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import sys
-
-from pydantic import ValidationError
 
 from sample_rag_app.runtime.logging import configure_logging
+from sample_rag_app.runtime.startup import load_settings
 from sample_rag_app.services.gateway.relay import log, serve
 from sample_rag_app.services.gateway.settings import GatewaySettings
 
@@ -20,15 +18,7 @@ SERVICE = "gateway"
 
 def main() -> None:
     """Serve until interrupted; settings that cannot work exit 2 naming each variable."""
-    try:
-        settings = GatewaySettings()
-    except ValidationError as exc:
-        problems = [
-            f"  GATEWAY_{str(e['loc'][0]).upper()}: {e['msg']}, got {e['input']!r}"
-            for e in exc.errors()
-        ]
-        print("the gateway cannot start with these settings:", *problems, sep="\n", file=sys.stderr)
-        raise SystemExit(2) from None
+    settings = load_settings(GatewaySettings, "gateway")
     configure_logging(settings.log_level, SERVICE)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_until_terminated(settings))

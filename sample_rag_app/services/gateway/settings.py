@@ -11,24 +11,22 @@ class GatewaySettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", frozen=True)
 
-    host: str = Field("0.0.0.0", description="Interface to listen on. Default 0.0.0.0.")
-    port: int = Field(8000, ge=1, le=65535, description="Port to listen on. Default 8000.")
+    host: str = Field("0.0.0.0", description="Interface to listen on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port to listen on.")
     upstream_host: str = Field(
         "app",
         min_length=1,
         description="Name of the replicas: compose answers a scaled service's name with one "
-        "address per running replica. Default app.",
+        "address per running replica.",
     )
-    upstream_port: int = Field(
-        8000, ge=1, le=65535, description="Port of every replica. Default 8000."
-    )
+    upstream_port: int = Field(8000, ge=1, le=65535, description="Port of every replica.")
     connect_timeout_seconds: float = Field(
-        2.0, gt=0, le=60, description="Timeout of connecting to one replica. Default 2."
+        2.0, gt=0, le=60, description="Timeout of connecting to one replica."
     )
     max_connections: int = Field(
         1000,
         ge=1,
         description="Client connections relayed at once; beyond, a new one gets a 503 and is "
-        "closed (each replica bounds its own with RAG_LIMIT_CONCURRENCY). Default 1000.",
+        "closed (each replica bounds its own with RAG_LIMIT_CONCURRENCY).",
     )
-    log_level: str = Field("info", description="debug, info, warning or error. Default info.")
+    log_level: str = Field("info", description="debug, info, warning or error.")

@@ -7,13 +7,15 @@ import sys
 from types import FrameType
 
 from sample_rag_app.runtime.logging import configure_logging
+from sample_rag_app.runtime.startup import load_settings
 from sample_rag_app.services.loadgen.generator import LoadGenerator
 from sample_rag_app.services.loadgen.settings import LoadgenSettings
 
 
 def main() -> int:
-    """Run until the duration ends or SIGTERM/SIGINT; exit 1 when the app never got ready."""
-    settings = LoadgenSettings()
+    """Run until the duration ends or SIGTERM/SIGINT; exit 1 when the app never got ready,
+    2 when its settings cannot work (naming each variable)."""
+    settings = load_settings(LoadgenSettings, "loadgen")
     configure_logging(settings.log_level, "loadgen")
     generator = LoadGenerator(settings)
 

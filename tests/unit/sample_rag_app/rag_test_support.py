@@ -29,14 +29,15 @@ ClientFactory = Callable[..., TestClient]
 
 
 def fast_settings(**overrides: Any) -> Settings:
-    """Settings for tests: no simulated latency, no random faults, a fixed seed."""
+    """Settings for tests: no simulated latency, no random faults, a fixed seed; the
+    faults given are set over that."""
     values: dict[str, Any] = {
         "simulated_latency_median_seconds": 0.0,
         "llm_timeout_seconds": 0.0,
-        "fault_llm_error_rate": 0.0,
         "random_seed": 1234,
     }
     values.update(overrides)
+    values["faults"] = {"llm_error_rate": 0.0, **overrides.get("faults", {})}
     return Settings(**values)
 
 

@@ -175,7 +175,7 @@ def test_a_fresh_query_is_traced_in_the_logs_of_the_replica_that_served_it() -> 
 
 def test_the_access_line_is_the_last_line_the_app_writes_for_a_request() -> None:
     """Check 4 stops waiting at ACCESS_EVENT: the app's last line of every request."""
-    app = create_app(Settings(simulated_latency_median_seconds=0.0, fault_llm_error_rate=0.0))
+    app = create_app(Settings(simulated_latency_median_seconds=0.0, faults={"llm_error_rate": 0.0}))
     merge = [structlog.contextvars.merge_contextvars]
     with TestClient(app) as client, capture_logs(processors=merge) as lines:
         client.post("/query", json={"question": "What is a runbook?"})

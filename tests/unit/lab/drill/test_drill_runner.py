@@ -160,7 +160,9 @@ class Rule:
 
 @dataclass
 class FakeLab:
-    """App, Prometheus and alert sink in one, recording every admin call in order."""
+    """App, Prometheus and alert sink in one, recording every admin call in order but the
+    read of the faults a drill's session snapshots (the defaults here: nothing to put back
+    beyond clearing)."""
 
     fires: bool = True
     fail_on: str | None = None
@@ -169,6 +171,9 @@ class FakeLab:
     config: dict[str, Any] = field(default_factory=lambda: dict(PREVIOUS))
 
     # the app's admin API
+    def faults(self) -> dict[str, Any]:
+        return {}
+
     def set_faults(self, **faults: Any) -> dict[str, Any]:
         self.calls.append(f"set_faults {sorted(faults)}")
         if self.fail_on == "set_faults":

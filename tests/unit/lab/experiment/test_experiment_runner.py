@@ -6,7 +6,7 @@ import pytest
 from experiment_fakes import DEFAULT_FAULTS, DEFAULT_RESILIENCE, FakeApp, FakeClock
 
 from lab.experiment.profiles import PROFILES, FaultEvent, Profile, Scale
-from lab.experiment.runner import restorable_faults, run_experiment
+from lab.experiment.runner import run_experiment
 from lab.experiment.traffic import REPEAT_FRACTION, popular_questions, schedule
 
 SMALL = Scale(requests_per_arm=200, rate_per_second=2.0)
@@ -87,26 +87,3 @@ def test_the_starting_configuration_is_restored_even_when_an_arm_fails() -> None
     assert app.resilience_state == {**DEFAULT_RESILIENCE, "enabled": True, "retry_max_attempts": 5}
     assert app.fault_state["llm_error_rate"] == 0.2
     assert app.admin_calls[-1][1] == "set_faults"
-
-
-def test_countdowns_are_not_sent_back_and_running_timed_faults_resume() -> None:
-    """GET shows countdowns a PUT rejects; a running outage or spike resumes for what is left."""
-    idle = {
-        "llm_error_rate": 0.01,
-        "llm_outage_remaining_seconds": 0.0,
-        "latency_spike_seconds": 0.0,
-        "latency_spike_remaining_seconds": 0.0,
-    }
-    assert restorable_faults(idle) == {"llm_error_rate": 0.01}
-    running = {
-        **idle,
-        "llm_outage_remaining_seconds": 12.5,
-        "latency_spike_seconds": 2.0,
-        "latency_spike_remaining_seconds": 4.0,
-    }
-    assert restorable_faults(running) == {
-        "llm_error_rate": 0.01,
-        "llm_outage_seconds": 12.5,
-        "latency_spike_seconds": 2.0,
-        "latency_spike_duration_seconds": 4.0,
-    }

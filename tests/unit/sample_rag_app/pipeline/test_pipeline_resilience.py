@@ -32,7 +32,7 @@ def _pipeline(
     resilience: dict[str, Any] | None = None, seed: int = 5, **overrides: Any
 ) -> tuple[RagPipeline, RecordingTelemetry, RecordingClock]:
     values: dict[str, Any] = {
-        "fault_llm_error_rate": 0.0,
+        "faults": {"llm_error_rate": 0.0},
         "resilience_secondary_error_rate": 0.0,
         "resilience": {"enabled": True, **(resilience or {})},
     }
@@ -232,7 +232,7 @@ def test_with_resilience_off_nothing_changes_a_failure() -> None:
 
 
 def _run(seed: int) -> list[tuple[str, str]]:
-    pipeline, _, _ = _pipeline(seed=seed, fault_llm_error_rate=0.3, fault_llm_timeout_rate=0.1)
+    pipeline, _, _ = _pipeline(seed=seed, faults={"llm_error_rate": 0.3, "llm_timeout_rate": 0.1})
     outcomes: list[tuple[str, str]] = []
     for i in range(60):
         try:

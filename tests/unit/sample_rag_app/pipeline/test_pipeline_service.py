@@ -27,10 +27,10 @@ QUESTION = "How does a response cache lower RAG cost?"
 def _pipeline(**overrides: Any) -> tuple[RagPipeline, RecordingTelemetry, list[float]]:
     values: dict[str, Any] = {
         "simulated_latency_median_seconds": 0.0,
-        "fault_llm_error_rate": 0.0,
         "llm_timeout_seconds": 3.0,
     }
     values.update(overrides)
+    values["faults"] = {"llm_error_rate": 0.0, **overrides.get("faults", {})}
     telemetry = RecordingTelemetry()
     clock = RecordingClock()
     pipeline = build_pipeline(Settings(**values), telemetry, rng=random.Random(5), clock=clock)
@@ -80,7 +80,7 @@ def test_second_identical_question_is_served_from_the_cache() -> None:
 
 def test_vector_store_down_fails_in_the_vector_search_stage() -> None:
     """With vector_store_down the query fails with VectorStoreUnavailableError, reported."""
-    pipeline, telemetry, _ = _pipeline(fault_vector_store_down=True)
+    pipeline, telemetry, _ = _pipeline(faults={"vector_store_down": True})
     with pytest.raises(VectorStoreUnavailableError):
         pipeline.answer(QUESTION, 3, "cid")
     name, failed = telemetry.events[-1]
@@ -109,6 +109,21 @@ def test_injected_llm_faults_fail_the_query(
     assert telemetry.names()[-2:] == ["stage_failed", "query_failed"]
     assert telemetry.events[-1][1]["error_type"] == error_type
     assert telemetry.events[-1][1]["stage"] == "llm"
+
+
+def test_swallowed_errors_are_blank_answers_reported_as_answered() -> None:
+    """Under errors_as_empty_answers a failed query returns a blank primary answer and is
+    reported answered, so neither the transport nor the telemetry needs the fault."""
+    pipeline, telemetry, _ = _pipeline()
+    pipeline.faults.update(FaultUpdate(llm_error_rate=1.0, errors_as_empty_answers=True))
+    answer = pipeline.answer(QUESTION, 3, "cid")
+    assert (answer.answer, answer.sources, answer.cost_usd) == ("", (), 0.0)
+    assert (answer.level, answer.cached, answer.model) == ("primary", False, "gpt-4o-mini")
+    assert answer.correlation_id == "cid"
+    assert telemetry.names()[-2:] == ["stage_failed", "query_succeeded"]
+    assert telemetry.of("query_succeeded")[-1]["level"] == "primary"
+    assert "query_failed" not in telemetry.names()
+    assert pipeline.answer(QUESTION, 3, "again").answer == ""  # a blank is never cached
 
 
 def test_failed_answers_are_not_cached() -> None:
@@ -160,7 +175,7 @@ def test_unexpected_exceptions_become_internal_errors() -> None:
 def test_pipeline_is_not_ready_before_load() -> None:
     """Before load() the pipeline is not ready and queries fail as vector_store_unavailable."""
     pipeline = build_pipeline(
-        Settings(fault_llm_error_rate=0), NullTelemetry(), clock=RecordingClock()
+        Settings(faults={"llm_error_rate": 0}), NullTelemetry(), clock=RecordingClock()
     )
     assert not pipeline.ready
     with pytest.raises(VectorStoreUnavailableError):

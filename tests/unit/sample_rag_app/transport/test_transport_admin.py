@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import structlog
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 from rag_test_support import ADMIN_TOKEN, ClientFactory
+from structlog.testing import capture_logs
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -228,3 +230,26 @@ def test_every_admin_body_is_strict(make_client: ClientFactory) -> None:
                     assert response.status_code == 422, (method, path, name, loose)
                     checked += 1
     assert checked >= 10
+
+
+@pytest.mark.parametrize(
+    ("path", "change"),
+    [("/admin/faults", {"llm_error_rate": 0.5}), ("/admin/resilience", {"enabled": True})],
+)
+def test_each_admin_change_logs_one_audit_line(
+    make_client: ClientFactory, path: str, change: dict[str, object]
+) -> None:
+    """Every admin resource logs a PUT as `<name>_updated` with the fields it set and a
+    DELETE as `<name>_reset` with the state it reset to; a GET logs no audit line."""
+    client = make_client(admin_token=ADMIN_TOKEN)
+    name = path.rsplit("/", 1)[1]
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        client.get(path, headers=AUTH)
+        client.put(path, json=change, headers=AUTH)
+        reset = client.delete(path, headers=AUTH).json()
+    audit = [line for line in logs if line.get("log_level") == "warning"]
+    assert [line["event"] for line in audit] == [f"{name}_updated", f"{name}_reset"]
+    updated, was_reset = audit
+    assert {k: updated[k] for k in change} == change
+    assert not set(updated) & (set(reset) - set(change))
+    assert {k: was_reset[k] for k in reset} == reset

@@ -81,7 +81,7 @@ def test_question_text_is_logged_only_when_enabled(make_client: ClientFactory) -
 
 def test_failed_query_logs_query_failed_at_error_level(make_client: ClientFactory) -> None:
     """A failure logs query_failed (error level) with error_type, stage and latency."""
-    client = make_client(fault_llm_error_rate=1.0)
+    client = make_client(faults={"llm_error_rate": 1.0})
     logs = _request_logs(client, "POST", "/query", json=QUESTION, headers={"X-Correlation-ID": "f"})
     failed = next(line for line in logs if line["event"] == "query_failed")
     assert failed["log_level"] == "error"

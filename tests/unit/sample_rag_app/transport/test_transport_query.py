@@ -82,12 +82,12 @@ def _assert_failure(
 
 def test_llm_error_is_502(make_client: ClientFactory, registry: CollectorRegistry) -> None:
     """An LLM failure answers 502 llm_error and counts one error."""
-    _assert_failure(make_client, registry, 502, "llm_error", fault_llm_error_rate=1.0)
+    _assert_failure(make_client, registry, 502, "llm_error", faults={"llm_error_rate": 1.0})
 
 
 def test_llm_timeout_is_504(make_client: ClientFactory, registry: CollectorRegistry) -> None:
     """An LLM timeout answers 504 llm_timeout."""
-    _assert_failure(make_client, registry, 504, "llm_timeout", fault_llm_timeout_rate=1.0)
+    _assert_failure(make_client, registry, 504, "llm_timeout", faults={"llm_timeout_rate": 1.0})
 
 
 def test_rate_limit_fault_is_503_with_retry_after(
@@ -95,7 +95,7 @@ def test_rate_limit_fault_is_503_with_retry_after(
 ) -> None:
     """A provider rate-limit rejection answers 503 rate_limited with Retry-After."""
     headers = _assert_failure(
-        make_client, registry, 503, "rate_limited", fault_rate_limit_error_rate=1.0
+        make_client, registry, 503, "rate_limited", faults={"rate_limit_error_rate": 1.0}
     )
     assert int(headers["retry-after"]) >= 1
 
@@ -103,7 +103,7 @@ def test_rate_limit_fault_is_503_with_retry_after(
 def test_vector_store_down_is_503(make_client: ClientFactory, registry: CollectorRegistry) -> None:
     """A vector store outage answers 503 vector_store_unavailable."""
     _assert_failure(
-        make_client, registry, 503, "vector_store_unavailable", fault_vector_store_down=True
+        make_client, registry, 503, "vector_store_unavailable", faults={"vector_store_down": True}
     )
 
 

@@ -178,7 +178,7 @@ def test_requests_equal_answers_plus_errors_and_no_series_per_request(
     make_app: Any, registry: CollectorRegistry
 ) -> None:
     """Under mixed faults, on and off: requests == sum(answers) + errors; series stay fixed."""
-    client = make_app(fault_llm_error_rate=0.3, fault_llm_timeout_rate=0.05)
+    client = make_app(faults={"llm_error_rate": 0.3, "llm_timeout_rate": 0.05})
     before = _series(registry)
     for phase, enabled in enumerate((False, True)):
         client.put("/admin/resilience", json={"enabled": enabled}, headers=AUTH)
