@@ -123,7 +123,7 @@ class Lab:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         target = self.path(name)
         partial = target.with_name(f".{target.name}.partial")
-        partial.write_text(content, encoding="utf-8")
+        partial.write_text(content, encoding="utf-8", newline="\n")
         os.chmod(partial, 0o644)
         os.replace(partial, target)
 

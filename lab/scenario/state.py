@@ -52,7 +52,7 @@ class StateStore:
     def save(self, state: ScenarioState) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_name(f".{self.path.name}.partial")
-        partial.write_text(state.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        partial.write_text(state.model_dump_json(indent=2) + "\n", encoding="utf-8", newline="\n")
         os.chmod(partial, 0o644)
         os.replace(partial, self.path)
 
