@@ -8,6 +8,7 @@ ports by binding 127.0.0.1 (where the lab publishes), disk with `shutil.disk_usa
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -48,18 +49,17 @@ class Machine(Protocol):
     def now(self) -> datetime: ...
 
 
+_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$")
+
+
 def parse_engine_time(text: str) -> datetime | None:
     """`docker info`'s SystemTime (RFC 3339, nanoseconds) as an aware datetime."""
-    if not text:
+    found = _RFC3339.match(text.strip())
+    if found is None:
         return None
-    head, _, rest = text.partition(".")
-    zone = rest.lstrip("0123456789") if rest else ""
-    fraction = rest[: len(rest) - len(zone)][:6] if rest else "0"
-    zone = "+00:00" if zone in ("Z", "") else zone
-    try:
-        return datetime.fromisoformat(f"{head}.{fraction.ljust(6, '0')}{zone}")
-    except ValueError:
-        return None
+    seconds, fraction, zone = found.groups()
+    zone = "+00:00" if zone in (None, "Z") else zone
+    return datetime.fromisoformat(f"{seconds}.{(fraction or '0')[:6].ljust(6, '0')}{zone}")
 
 
 class LocalMachine:
