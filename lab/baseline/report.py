@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from lab.baseline.model import Baseline, describe_error_rate, describe_target_claim, measure
 from lab.kit.clients import PrometheusClient
 from lab.kit.formatting import figure
@@ -220,8 +222,11 @@ def load_baseline(path: Path) -> Baseline:
         return Baseline.from_json(json.loads(file.read_text(encoding="utf-8")))
     except FileNotFoundError as exc:
         raise ValueError(f"{file} not found: record one with `lab baseline --out DIR`") from exc
-    except (json.JSONDecodeError, TypeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, AttributeError) as exc:
         raise ValueError(f"{file} is not a baseline written by `lab baseline`: {exc}") from exc
+    except ValidationError as exc:
+        wrong = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+        raise ValueError(f"{file} is not a baseline written by `lab baseline`: {wrong}") from exc
 
 
 @dataclass(frozen=True)
