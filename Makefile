@@ -67,6 +67,9 @@ test-integration: $(INSTALLED) ## Integration tests against real compose stacks,
 test-extended: $(INSTALLED) ## The slow integration tests (10+ minutes each: alerts with a long `for`)
 	$(BIN)/pytest tests/integration -m "integration and extended" -v $(PARALLEL_STACKS)
 
+doctor: $(INSTALLED) ## Check this machine for the lab (Docker, compose, ports, memory, disk, images, clock)
+	$(BIN)/lab doctor
+
 check: $(INSTALLED) ## Run `lab check` against the running lab
 	$(BIN)/lab check
 
