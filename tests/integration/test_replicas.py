@@ -302,20 +302,17 @@ def test_a_replica_killed_mid_request_costs_no_client_its_answer(scaled: Stack) 
             slow_call_rate=1.0, slow_call_seconds=SLOW_CALL_SECONDS
         )
     retries_before = _balancer_metric(scaled, "haproxy_backend_retry_warnings_total")
-    try:
-        with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
-            futures = [pool.submit(_send, scaled, n) for n in range(IN_FLIGHT)]
-            poll_until(
-                lambda: _balancer_metric(scaled, "haproxy_backend_current_sessions") >= IN_FLIGHT,
-                timeout=SLOW_CALL_SECONDS - 2,
-                interval=0.1,
-                describe=f"{IN_FLIGHT} requests in flight on the replicas",
-            )
-            victim.container.kill()
-            outcomes = [future.result() for future in futures]
-    finally:
-        for replica in survivors:
-            AppClient(f"http://{replica.instance}", admin_token=scaled.admin_token).clear_faults()
+    # The faults stay: the next test removes every replica.
+    with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
+        futures = [pool.submit(_send, scaled, n) for n in range(IN_FLIGHT)]
+        poll_until(
+            lambda: _balancer_metric(scaled, "haproxy_backend_current_sessions") >= IN_FLIGHT,
+            timeout=SLOW_CALL_SECONDS - 2,
+            interval=0.1,
+            describe=f"{IN_FLIGHT} requests in flight on the replicas",
+        )
+        victim.container.kill()
+        outcomes = [future.result() for future in futures]
     retried = _balancer_metric(scaled, "haproxy_backend_retry_warnings_total") - retries_before
     statuses = Counter(o.status or f"cut ({o.cut})" for o in outcomes)
     print(
@@ -336,13 +333,14 @@ def test_no_replica_left_is_a_503_in_the_apps_json_shape(scaled: Stack) -> None:
     for replica in _replicas(scaled):
         replica.container.kill()
 
-    def no_replica() -> requests.Response | None:
+    def no_replica() -> list[requests.Response]:
         response = requests.get(
             f"{scaled.app_url}/readyz", headers={CORRELATION_HEADER: "none-left"}, timeout=5
         )
-        return response if response.status_code == 503 else None
+        # A list: a 503 Response is falsy itself.
+        return [response] if response.status_code == 503 else []
 
-    response = poll_until(no_replica, timeout=30, describe="the balancer out of replicas")
+    (response,) = poll_until(no_replica, timeout=30, describe="the balancer out of replicas")
     assert response.headers["Content-Type"] == "application/json"
     assert response.json() == {
         "error": "no_replica",
