@@ -27,6 +27,7 @@ from lab.generate import command as generate_command
 from lab.kit.exit_codes import BadInput, ExitCode
 from lab.kit.settings import describe_errors
 from lab.scenario import command as scenario_command
+from lab.target import command as target_command
 
 #: The registrars in the order `lab --help` lists the subcommands.
 SUBCOMMANDS = [
@@ -38,6 +39,7 @@ SUBCOMMANDS = [
     drill_command.add,
     experiment_command.add,
     scenario_command.add,
+    target_command.add,
     doctor_command.add,
 ]
 

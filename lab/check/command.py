@@ -44,6 +44,7 @@ def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
     options = CheckOptions(
         only=only,
         send_test_alert=not args.no_test_alert,
+        real_receivers_allowed=args.send_test_alert_to_real_receivers,
         log_source=source,
         send_query=not args.logs_stdin,
     )
@@ -109,6 +110,12 @@ def add(subparsers: Subparsers) -> None:
     )
     parser.add_argument(
         "--no-test-alert", action="store_true", help="do not send a test alert through Alertmanager"
+    )
+    parser.add_argument(
+        "--send-test-alert-to-real-receivers",
+        action="store_true",
+        help="let check 3's test alert reach a real channel (Slack, email, PagerDuty...) that "
+        "a warning routes to; it is resolved at once (default: that part is skipped)",
     )
     logs = parser.add_mutually_exclusive_group()
     logs.add_argument(

@@ -18,6 +18,8 @@ def render_checks(results: Sequence[CheckResult]) -> str:
         # Numbered as in the course, whichever subset ran.
         number = CHECKS.index(result.check) + 1
         lines.append(f"{MARKS[result.status]} {number}. {result.title}")
+        if result.target:
+            lines.append(f"      on {result.target}")
         lines.extend(f"      {line}" for line in result.evidence)
         if result.fix:
             lines.append(f"      fix: {result.fix}")

@@ -28,6 +28,8 @@ class CheckResult:
     evidence: tuple[str, ...] = ()
     fix: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    #: The stack it ran against (the target's name, and its file if any), set by the runner.
+    target: str = ""
 
     @property
     def failed(self) -> bool:

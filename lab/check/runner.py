@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lab.check import alerts, baseline, dashboards, logs, scrape
-from lab.check.logsource import DockerLogSource, LogSource
+from lab.check.logsource import LogSource, StreamLogSource, log_source_for
 from lab.check.result import CheckResult
+from lab.check.targeting import target_of
 from lab.kit.context import LabContext
 from lab.kit.settings import LabSettings
 
@@ -22,6 +23,8 @@ class CheckOptions:
 
     only: Sequence[str] = CHECKS
     send_test_alert: bool = True
+    #: Let the test alert reach Slack, email or PagerDuty (`--send-test-alert-to-real-receivers`).
+    real_receivers_allowed: bool = False
     log_source: LogSource | None = None  # default: the compose app container's logs
     send_query: bool = True  # False when logs are piped in: trace the latest request
 
@@ -41,13 +44,22 @@ def run_checks(settings: LabSettings, options: CheckOptions | None = None) -> li
         elif name == dashboards.NAME:
             results.append(dashboards.run(ctx))
         elif name == alerts.NAME:
-            results.append(alerts.run(ctx, send_test_alert=options.send_test_alert))
+            results.append(
+                alerts.run(
+                    ctx,
+                    send_test_alert=options.send_test_alert,
+                    real_receivers_allowed=options.real_receivers_allowed,
+                )
+            )
         elif name == logs.NAME:
-            source = options.log_source or DockerLogSource(settings.compose_project)
-            results.append(logs.run(ctx, source, send_query=options.send_query))
+            source = options.log_source or log_source_for(target_of(ctx), settings.compose_project)
+            # A pipe is read once, after the fact: the latest request in it is traced.
+            send_query = options.send_query and not isinstance(source, StreamLogSource)
+            results.append(logs.run(ctx, source, send_query=send_query))
         else:
             results.append(baseline.run(ctx))
-    return results
+    where = ctx.target.name + (f" ({ctx.target.source})" if ctx.target.source else "")
+    return [replace(result, target=where) for result in results]
 
 
 #: Seconds between rounds of `lab check --wait`: the app is scraped every 5 s.

@@ -1,4 +1,10 @@
-"""`lab wait`: wait, with progress, until every service of the lab is ready."""
+"""`lab wait`: wait, with progress, until every service of the lab is ready.
+
+On a learner's stack it waits for what their target describes: no alert sink or Grafana
+where the target has none, the app ready once its /metrics answers (the course's app has
+no /readyz), the scrape job the target names or the one exporting rag_requests_total,
+and Grafana ready once its Prometheus datasource (found by type) passes Grafana's test.
+"""
 
 from __future__ import annotations
 
@@ -18,16 +24,28 @@ def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
 
     settings = settings_from(args)
     lab = LabContext.from_settings(settings)
+    target = lab.target
 
     def answers(ready: Callable[[], bool]) -> Callable[[], str | None]:
         return lambda: None if ready() else "not ready yet"
 
+    def app_answers_metrics() -> str | None:
+        lab.app.metrics_text()  # raises while the app is down or answers an error
+        return None
+
     def app_target_up() -> str | None:
-        targets = [t for t in lab.prometheus.targets() if t.job == settings.app_job]
+        job = target.scrape_job
+        if job is None:
+            found = lab.prometheus.query("count by (job) (rag_requests_total)")
+            jobs = sorted(s.labels.get("job", "") for s in found)
+            if len(jobs) != 1:
+                return f"{len(jobs)} jobs export rag_requests_total yet ({', '.join(jobs)})"
+            job = jobs[0]
+        targets = [t for t in lab.prometheus.targets() if t.job == job]
         if any(t.is_up for t in targets):
             return None
         errors = [t.last_error for t in targets if t.last_error]
-        return f"target {settings.app_job!r} not UP yet" + (f": {errors[0]}" if errors else "")
+        return f"target {job!r} not UP yet" + (f": {errors[0]}" if errors else "")
 
     def grafana_provisioned() -> str | None:
         readiness = lab.grafana.readiness(
@@ -35,16 +53,34 @@ def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
         )
         return None if readiness.ready else readiness.detail
 
+    def grafana_datasource_ok() -> str | None:
+        health = lab.grafana.health()
+        if health.get("database") != "ok":
+            return f"database {health.get('database')!r}"
+        uid = target.grafana.datasource_uid or next(
+            (d["uid"] for d in lab.grafana.datasources() if d.get("type") == "prometheus"), None
+        )
+        if uid is None:
+            return "no Prometheus datasource yet"
+        ok, message = lab.grafana.datasource_health(str(uid))
+        return None if ok else f"datasource {uid!r} not healthy: {message}"
+
     # Each probe returns None once ready, else what is still missing.
     probes: dict[str, Callable[[], str | None]] = {
-        "app": answers(lab.app.ready),
+        "app": answers(lab.app.ready) if target.own_stack else app_answers_metrics,
         "alert-sink": answers(lab.alert_sink.ready),
         "alertmanager": answers(lab.alertmanager.ready),
         "prometheus": answers(lab.prometheus.ready),
         "app scraped (target UP)": app_target_up,
-        "grafana": grafana_provisioned,
+        "grafana": grafana_provisioned if target.own_stack else grafana_datasource_ok,
     }
-    for skipped in args.without or []:
+    # What the target says the stack does not have is not waited for either.
+    left_out = set(args.without or [])
+    if target.alert_sink_url is None:
+        left_out.add("alert-sink")
+    if target.grafana.url is None or not settings.check_grafana:
+        left_out.add("grafana")
+    for skipped in sorted(left_out):
         probes.pop(skipped, None)
     started = time.monotonic()
     pending = dict(probes)
@@ -92,6 +128,7 @@ def add(subparsers: Subparsers) -> None:
         "--without",
         action="append",
         choices=["grafana", "alert-sink"],
-        help="do not wait for this service (repeatable); e.g. where Grafana cannot run",
+        help="do not wait for this service (repeatable); e.g. where Grafana cannot run, or "
+        "a stack without the lab's alert sink (a target file without one leaves it out too)",
     )
     parser.set_defaults(handler=handle)

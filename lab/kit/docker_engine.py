@@ -41,3 +41,21 @@ def compose_containers(project: str, service: str, *, stopped_too: bool = False)
     except DockerException as exc:
         raise EngineUnavailable(f"cannot reach the Docker engine ({exc})") from exc
     return containers
+
+
+def named_container(name: str) -> Container | None:
+    """The container called `name` (running or not), None when there is none."""
+    try:
+        import docker
+        from docker.errors import DockerException, NotFound
+    except ImportError as exc:
+        raise EngineUnavailable(
+            "the `docker` package is missing", fix="pip install docker"
+        ) from exc
+    try:
+        container: Container = docker.from_env().containers.get(name)
+    except NotFound:
+        return None
+    except DockerException as exc:
+        raise EngineUnavailable(f"cannot reach the Docker engine ({exc})") from exc
+    return container

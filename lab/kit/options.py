@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeAlias
 
 from pydantic import ValidationError
@@ -36,6 +37,21 @@ def add_endpoint_flags(parser: argparse.ArgumentParser) -> None:
         flag = "--" + field.replace("_", "-")
         group.add_argument(flag, dest=field, metavar="URL", help=f"base URL of {what}")
     group.add_argument(
+        "--target",
+        dest="target_file",
+        type=Path,
+        metavar="FILE",
+        help="the target file describing your stack (LAB_TARGET_FILE; default "
+        "./lab-target.yaml if it exists, else the lab's own stack); flags override it",
+    )
+    group.add_argument(
+        "--job",
+        dest="app_job",
+        metavar="NAME",
+        help="the Prometheus job that scrapes the app (LAB_APP_JOB; default: the target's, "
+        "else the one exporting rag_requests_total)",
+    )
+    group.add_argument(
         "--compose-project",
         dest="compose_project",
         metavar="NAME",
@@ -57,7 +73,14 @@ def settings_from(args: argparse.Namespace) -> LabSettings:
     `BadInput` names each flag or variable whose value is wrong, and what it takes."""
     overrides: dict[str, Any] = {
         name: getattr(args, name)
-        for name in (*ENDPOINT_FLAGS, "compose_project", "baseline_window", "admin_token")
+        for name in (
+            *ENDPOINT_FLAGS,
+            "target_file",
+            "app_job",
+            "compose_project",
+            "baseline_window",
+            "admin_token",
+        )
         if getattr(args, name, None) is not None
     }
     if "grafana" in (getattr(args, "without", None) or []):

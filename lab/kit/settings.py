@@ -52,6 +52,11 @@ class LabSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True)
 
+    target_file: Path | None = Field(
+        None,
+        description="The target file (lab-target.yaml) describing a learner's stack; unset: "
+        "./lab-target.yaml if it exists, else the lab's own stack.",
+    )
     app_url: ServiceUrl = Field("http://localhost:8000", description="The sample RAG app.")
     prometheus_url: ServiceUrl = Field("http://localhost:9090", description="Prometheus.")
     alertmanager_url: ServiceUrl = Field("http://localhost:9093", description="Alertmanager.")

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import yaml
+
 from lab.kit.clients.base import HttpClient, ServiceError
 
 
@@ -87,3 +89,24 @@ class AlertmanagerClient(HttpClient):
         """The configuration Alertmanager runs, as the file it loaded says it."""
         status = self._json("GET", "/api/v2/status")
         return str(status.get("config", {}).get("original", ""))
+
+    def config(self) -> dict[str, Any]:
+        """The configuration Alertmanager runs, parsed (its route tree and receivers)."""
+        text = self.config_text()
+        try:
+            parsed = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ServiceError(f"Alertmanager's /api/v2/status config is not YAML: {exc}") from exc
+        return parsed if isinstance(parsed, dict) else {}
+
+    def alerts(self, *matchers: str) -> list[dict[str, Any]]:
+        """The alerts Alertmanager holds matching every `matchers` (`name="value"`), each
+        with the receivers it routed them to (GET /api/v2/alerts)."""
+        return list(self._json("GET", "/api/v2/alerts", params={"filter": list(matchers)}))
+
+    def metrics_text(self) -> str:
+        """Alertmanager's own /metrics (its notification counters per integration)."""
+        response = self._request("GET", "/metrics")
+        if response.status_code != 200:
+            raise ServiceError(f"Alertmanager /metrics answered {response.status_code}")
+        return response.text

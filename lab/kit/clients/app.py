@@ -92,6 +92,25 @@ class AppClient(HttpClient):
             served_by=response.headers.get(SERVED_BY_HEADER, ""),
         )
 
+    def ask(
+        self, path: str, body: dict[str, Any], *, correlation_header: str, correlation_id: str
+    ) -> QueryReply:
+        """POST a query shaped as a learner's app takes it (its path and JSON body), sending
+        `correlation_id` in `correlation_header`; the reply's id is that header's value."""
+        response = self._request(
+            "POST", path, json=body, headers={correlation_header: correlation_id}
+        )
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {"raw": response.text[:300]}
+        return QueryReply(
+            status_code=response.status_code,
+            correlation_id=response.headers.get(correlation_header, ""),
+            body=answer if isinstance(answer, dict) else {"raw": answer},
+            served_by=response.headers.get(SERVED_BY_HEADER, ""),
+        )
+
     def _admin(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         if not self.admin_token:
             raise ServiceError(

@@ -15,31 +15,13 @@ from lab.kit.clients.base import HttpClient, ServiceError
 
 @dataclass(frozen=True)
 class PanelQuery:
-    """One query of a dashboard panel: its refId, PromQL and datasource uid."""
+    """One query as a panel sends it to /api/ds/query: PromQL, datasource, resolution."""
 
     ref_id: str
     expr: str
     datasource_uid: str
-
-
-@dataclass(frozen=True)
-class Panel:
-    id: int
-    title: str
-    type: str
-    queries: tuple[PanelQuery, ...]
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    uid: str
-    title: str
-    refresh: str
-    time_from: str
-    panels: tuple[Panel, ...]
-
-    def panel(self, title: str) -> Panel | None:
-        return next((p for p in self.panels if p.title == title), None)
+    interval_ms: int = 15000
+    max_data_points: int = 500
 
 
 @dataclass(frozen=True)
@@ -59,34 +41,24 @@ class QueryOutcome:
     error: str | None
 
 
-def _panels(raw: list[dict[str, Any]], default_uid: str) -> list[Panel]:
-    panels: list[Panel] = []
-    for item in raw:
-        if item.get("type") == "row":
-            panels.extend(_panels(item.get("panels", []), default_uid))
-            continue
-        panel_uid = (item.get("datasource") or {}).get("uid", default_uid)
-        queries = tuple(
-            PanelQuery(
-                ref_id=target.get("refId", "A"),
-                expr=target.get("expr", ""),
-                datasource_uid=(target.get("datasource") or {}).get("uid", panel_uid),
-            )
-            for target in item.get("targets", [])
-            if target.get("expr")
-        )
-        panels.append(Panel(int(item.get("id", 0)), item.get("title", ""), item["type"], queries))
-    return panels
-
-
 class GrafanaClient(HttpClient):
     service_name = "Grafana"
     compose_service = "grafana"
 
-    def __init__(self, base_url: str, *, token: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(base_url, **kwargs)
         if token:
             self._session.headers["Authorization"] = f"Bearer {token}"
+        elif user:
+            self._session.auth = (user, password or "")
 
     def health(self) -> dict[str, Any]:
         """/api/health's body, on a 503 too: that one says {"database": "failing"}, which
@@ -130,24 +102,31 @@ class GrafanaClient(HttpClient):
         ok = response.status_code == 200 and str(body.get("status", "")).upper() == "OK"
         return ok, str(body.get("message", f"HTTP {response.status_code}"))
 
-    def dashboard(self, uid: str, *, default_datasource_uid: str) -> Dashboard:
+    def datasources(self) -> list[dict[str, Any]]:
+        """GET /api/datasources: every datasource the caller may read (a Viewer may)."""
+        body = self._json("GET", "/api/datasources")
+        return [item for item in body if isinstance(item, dict)] if isinstance(body, list) else []
+
+    def search_dashboards(self, limit: int = 5000) -> list[dict[str, Any]]:
+        """GET /api/search?type=dash-db: the dashboards (no folders) the caller may see."""
+        body = self._json("GET", "/api/search", params={"type": "dash-db", "limit": limit})
+        return [hit for hit in body if isinstance(hit, dict)] if isinstance(body, list) else []
+
+    def dashboard_model(self, uid: str) -> dict[str, Any]:
+        """The dashboard JSON model of GET /api/dashboards/uid/{uid} (without its meta)."""
         body = self._json("GET", f"/api/dashboards/uid/{uid}")
-        raw = body["dashboard"]
-        return Dashboard(
-            uid=raw.get("uid", uid),
-            title=raw.get("title", ""),
-            refresh=raw.get("refresh", ""),
-            time_from=(raw.get("time") or {}).get("from", ""),
-            panels=tuple(_panels(raw.get("panels", []), default_datasource_uid)),
-        )
+        model = body.get("dashboard") if isinstance(body, dict) else None
+        if not isinstance(model, dict):
+            raise ServiceError(f"Grafana's /api/dashboards/uid/{uid} has no dashboard model")
+        return model
 
     def run_queries(
-        self, queries: tuple[PanelQuery, ...], *, time_from: str = "now-30m", step_ms: int = 15000
+        self, queries: tuple[PanelQuery, ...], *, time_from: str = "now-30m", time_to: str = "now"
     ) -> list[QueryOutcome]:
         """Run panel queries through Grafana, as the panel itself would."""
         body = {
             "from": time_from,
-            "to": "now",
+            "to": time_to,
             "queries": [
                 {
                     "refId": q.ref_id,
@@ -155,8 +134,8 @@ class GrafanaClient(HttpClient):
                     "expr": q.expr,
                     "range": True,
                     "instant": False,
-                    "intervalMs": step_ms,
-                    "maxDataPoints": 500,
+                    "intervalMs": q.interval_ms,
+                    "maxDataPoints": q.max_data_points,
                 }
                 for q in queries
             ],

@@ -56,6 +56,8 @@ class Rule:
     labels: dict[str, str]
     annotations: dict[str, str]
     duration_seconds: float
+    #: The rule file Prometheus loaded it from, as Prometheus names it (its own path).
+    file: str = ""
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -151,6 +153,13 @@ class PrometheusClient(HttpClient):
             )
         return series
 
+    def label_values(self, label: str, metric: str | None = None) -> list[str]:
+        """The values of `label` (on `metric`'s series when given): what a dashboard's
+        label_values() variable offers."""
+        params: dict[str, Any] = {"match[]": metric} if metric else {}
+        data = self._data(f"/api/v1/label/{label}/values", **params)
+        return [str(v) for v in data] if isinstance(data, list) else []
+
     def rules(self) -> list[Rule]:
         data = self._data("/api/v1/rules")
         return [
@@ -164,10 +173,15 @@ class PrometheusClient(HttpClient):
                 labels=r.get("labels", {}),
                 annotations=r.get("annotations", {}),
                 duration_seconds=float(r.get("duration", 0)),
+                file=group.get("file", ""),
             )
             for group in data["groups"]
             for r in group["rules"]
         ]
+
+    def config_file(self) -> str:
+        """The configuration file Prometheus runs, as its --config.file flag names it."""
+        return str(self._data("/api/v1/status/flags").get("config.file", ""))
 
     def active_alertmanagers(self) -> list[str]:
         """URLs of the Alertmanagers Prometheus currently sends alerts to."""

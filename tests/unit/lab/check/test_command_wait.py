@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import responses
 
@@ -98,3 +99,46 @@ def test_wait_polls_again_until_a_service_that_was_starting_is_ready() -> None:
     assert code is ExitCode.OK, out.getvalue()
     assert "✓ app ready after" in out.getvalue()
     assert len([c for c in responses.calls if c.request.url.endswith("/readyz")]) == 2
+
+
+@responses.activate
+def test_wait_without_the_alert_sink_does_not_ask_it() -> None:
+    """--without alert-sink: a stack whose alerts go elsewhere is ready without the lab's sink
+    (nothing answers at its URL here)."""
+    services_ready()
+    responses.replace(responses.GET, f"{URLS['alert-sink']}/healthz", status=503)
+    code, output = lab_wait("--without", "alert-sink")
+    assert code is ExitCode.OK, output
+    assert "alert-sink" not in output
+
+
+@responses.activate
+def test_wait_on_a_learner_stack_waits_for_what_its_target_describes(tmp_path: Path) -> None:
+    """A target file without Grafana or alert sink: neither is waited for; the app is ready
+    once /metrics answers (no /readyz), and the scrape job is the one exporting
+    rag_requests_total."""
+    target = tmp_path / "lab-target.yaml"
+    target.write_text(
+        f"app_url: {URLS['app']}\nprometheus_url: {URLS['prometheus']}\n"
+        f"alertmanager_url: {URLS['alertmanager']}\ngrafana:\n  url: null\n"
+    )
+    responses.get(f"{URLS['app']}/metrics", body="rag_requests_total 3\n")
+    responses.get(f"{URLS['alertmanager']}/-/ready", body="OK")
+    responses.get(f"{URLS['prometheus']}/-/ready", body="OK")
+    found = {"metric": {"job": "rag_pipeline"}, "value": [0, "1"]}
+    responses.get(
+        f"{URLS['prometheus']}/api/v1/query",
+        json={"status": "success", "data": {"resultType": "vector", "result": [found]}},
+    )
+    up = UP_TARGET | {"labels": {"job": "rag_pipeline", "instance": "app:8000"}}
+    responses.get(
+        f"{URLS['prometheus']}/api/v1/targets",
+        json={"status": "success", "data": {"activeTargets": [up], "droppedTargets": []}},
+    )
+    out = io.StringIO()
+    code = run(["wait", "--target", str(target), "--timeout", "0"], out)
+    assert code is ExitCode.OK, out.getvalue()
+    assert "waiting up to 0s for: app, alertmanager, prometheus, app scraped (target UP)" in (
+        out.getvalue()
+    )
+    assert not any(c.request.url.endswith("/readyz") for c in responses.calls)

@@ -11,7 +11,7 @@ import responses
 
 from lab.check import dashboards
 from lab.check.result import CheckResult, Status
-from lab.generate.grafana import dashboard_json
+from lab.generate.grafana import dashboard_json, datasource
 from lab.kit.context import LabContext
 from lab.kit.settings import LabSettings
 from lab.spec import SPEC
@@ -31,10 +31,15 @@ def grafana(*, dashboard: dict[str, Any] | None = None, empty_exprs: tuple[str, 
     expression is in `empty_exprs` return no points, the others two."""
     served = dashboard or dashboard_json(SPEC)
     responses.get(f"{GRAFANA}/api/health", json={"database": "ok", "version": "12.0.2"})
+    # What Grafana lists for the provisioned datasource file.
+    listed = [ds | {"id": 1, "orgId": 1} for ds in datasource(SPEC)["datasources"]]
+    responses.get(f"{GRAFANA}/api/datasources", json=listed)
     responses.get(
         f"{GRAFANA}/api/datasources/uid/{SPEC.datasource_uid}/health",
         json={"status": "OK", "message": "Successfully queried the Prometheus API."},
     )
+    hit = {"uid": SPEC.dashboard.uid, "title": SPEC.dashboard.title, "type": "dash-db"}
+    responses.get(f"{GRAFANA}/api/search", json=[hit])
     responses.get(f"{GRAFANA}/api/dashboards/uid/{SPEC.dashboard.uid}", json={"dashboard": served})
 
     def query(request: requests.PreparedRequest) -> Reply:
@@ -49,10 +54,10 @@ def grafana(*, dashboard: dict[str, Any] | None = None, empty_exprs: tuple[str, 
 
 
 def prometheus_with_data() -> None:
-    sample = {"metric": {}, "value": [0, "1"]}
+    series = {"metric": {}, "values": [[0, "1"]]}
     responses.get(
-        f"{PROM}/api/v1/query",
-        json={"status": "success", "data": {"resultType": "vector", "result": [sample]}},
+        f"{PROM}/api/v1/query_range",
+        json={"status": "success", "data": {"resultType": "matrix", "result": [series]}},
     )
 
 
@@ -88,7 +93,7 @@ def test_a_dashboard_without_a_key_panel_fails_naming_it() -> None:
     served["panels"] = [p for p in served["panels"] if p["title"] != "Error Rate (%)"]
     grafana(dashboard=served)
     evidence, fix = failure(dashboards.run(context()))
-    assert "lacks the panels ['Error Rate (%)']" in evidence
+    assert "lacks panels for ['error rate'] (no panel queries them)" in evidence
     assert "lab generate" in fix
 
 

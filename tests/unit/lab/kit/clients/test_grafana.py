@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 import responses
 
@@ -9,6 +13,13 @@ from lab.kit.clients import ServiceError
 from lab.kit.clients.grafana import GrafanaClient, PanelQuery
 
 BASE = "http://grafana.test:3000"
+RESPONSES = Path(__file__).parents[3] / "lab" / "check" / "grafana_responses"
+
+
+def recorded(name: str) -> Any:
+    return json.loads((RESPONSES / name).read_text())
+
+
 QUERY = (PanelQuery("A", "up", "rag-prometheus"),)
 
 
@@ -39,24 +50,30 @@ def test_a_failed_call_is_an_error_not_an_empty_panel() -> None:
 
 
 @responses.activate
-def test_dashboard_panels_and_datasource_fall_back_to_the_default() -> None:
-    """Panels inside rows are found, and a target without datasource uses the default uid."""
-    board = {
-        "dashboard": {
-            "uid": "rag-overview",
-            "title": "RAG Overview",
-            "time": {"from": "now-30m"},
-            "panels": [
-                {"type": "row", "panels": [{"id": 1, "type": "timeseries", "title": "p95",
-                                            "targets": [{"refId": "A", "expr": "up"}]}]},
-            ],
-        }
-    }  # fmt: skip
-    responses.get(f"{BASE}/api/dashboards/uid/rag-overview", json=board)
-    dashboard = GrafanaClient(BASE).dashboard("rag-overview", default_datasource_uid="ds")
-    panel = dashboard.panel("p95")
-    assert panel is not None
-    assert panel.queries == (PanelQuery("A", "up", "ds"),)
+def test_search_datasources_and_dashboard_read_grafana_12_answers() -> None:
+    """The recorded Grafana 12 answers: search asks for dashboards only, the datasource list
+    and a dashboard's model (without its meta) come back as Grafana sends them."""
+    responses.get(f"{BASE}/api/search", json=recorded("search.json"))
+    responses.get(f"{BASE}/api/datasources", json=recorded("datasources.json"))
+    learner = recorded("dashboard_learner.json")
+    responses.get(f"{BASE}/api/dashboards/uid/de5rqx1m8w2kgc", json=learner)
+    grafana = GrafanaClient(BASE, user="viewer", password="secret")
+    hits = grafana.search_dashboards()
+    assert [hit["uid"] for hit in hits] == ["bf3k2m9x0cqo0e", "de5rqx1m8w2kgc"]
+    assert responses.calls[0].request.params == {"type": "dash-db", "limit": "5000"}
+    assert responses.calls[0].request.headers["Authorization"].startswith("Basic ")
+    assert [d["type"] for d in grafana.datasources()] == ["loki", "prometheus"]
+    model = grafana.dashboard_model("de5rqx1m8w2kgc")
+    assert model["title"] == "RAG Pipeline Observability - M2.3"
+    assert "meta" not in model
+
+
+@responses.activate
+def test_a_dashboard_answer_without_a_model_is_an_error() -> None:
+    """A 200 without "dashboard" is not silently an empty dashboard."""
+    responses.get(f"{BASE}/api/dashboards/uid/x", json={"meta": {}})
+    with pytest.raises(ServiceError, match="has no dashboard model"):
+        GrafanaClient(BASE).dashboard_model("x")
 
 
 HEALTHY = {"database": "ok", "version": "12.0.2", "commit": "abc"}
