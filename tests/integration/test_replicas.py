@@ -243,9 +243,10 @@ def test_a_killed_replica_fires_rag_app_down_for_it_while_the_others_serve(
 
 
 # The SIGKILL-mid-request test: requests held in flight on the replicas by a slow LLM call
-# (an injected fault), one replica killed while they wait.
+# (an injected fault, under the app's 5 s LLM timeout so each would answer 200), one
+# replica killed while they wait.
 IN_FLIGHT = 50
-SLOW_CALL_SECONDS = 8
+SLOW_CALL_SECONDS = 4
 
 
 @dataclass(frozen=True)
@@ -307,7 +308,7 @@ def test_a_replica_killed_mid_request_costs_no_client_its_answer(scaled: Stack) 
         futures = [pool.submit(_send, scaled, n) for n in range(IN_FLIGHT)]
         poll_until(
             lambda: _balancer_metric(scaled, "haproxy_backend_current_sessions") >= IN_FLIGHT,
-            timeout=SLOW_CALL_SECONDS - 2,
+            timeout=SLOW_CALL_SECONDS - 1,
             interval=0.1,
             describe=f"{IN_FLIGHT} requests in flight on the replicas",
         )
