@@ -246,7 +246,7 @@ def test_a_killed_replica_fires_rag_app_down_for_it_while_the_others_serve(
 # (an injected fault, under the app's 5 s LLM timeout so each would answer 200), one
 # replica killed while they wait.
 IN_FLIGHT = 50
-SLOW_CALL_SECONDS = 4
+SLOW_CALL_SECONDS = 3.5
 
 
 @dataclass(frozen=True)
