@@ -16,18 +16,30 @@ INSTALLED := $(VENV)/.installed
 INTEGRATION_WORKERS ?= 11
 PARALLEL_STACKS := -n $(INTEGRATION_WORKERS) --dist loadgroup -p no:schemathesis -p no:hypothesispytest
 
-.PHONY: help venv up down logs ps test test-unit test-reliability test-integration test-extended check check-in-compose generate lint format offline-images clean
+.PHONY: help venv lock lock-check doctor up down logs ps test test-unit test-reliability test-integration test-extended check check-in-compose generate lint format offline-images clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(INSTALLED): pyproject.toml
+# uv installs the exact versions of uv.lock (every extra, one lock); its own version is in
+# the lock too (the `dev` extra), read from there, so the update bot moves it with the rest.
+UV_VERSION = $(shell $(PYTHON) -c 'import tomllib; print(next(p["version"] for p in tomllib.load(open("uv.lock", "rb"))["package"] if p["name"] == "uv"))')
+LOCK_FIX := pyproject.toml and uv.lock disagree: run "uv lock" (or "make lock") and commit uv.lock
+
+$(INSTALLED): pyproject.toml uv.lock
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv lock --check --quiet || { echo '$(LOCK_FIX)' >&2; exit 2; }
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --quiet --frozen --extra dev
 	touch $@
 
-venv: $(INSTALLED) ## Create .venv and install the lab with its dev tools
+venv: $(INSTALLED) ## Create .venv and install the lab with its dev tools, exactly as uv.lock says
+
+lock: $(INSTALLED) ## Re-resolve uv.lock after editing pyproject.toml's dependencies
+	$(BIN)/uv lock
+
+lock-check: $(INSTALLED) ## Fail when pyproject.toml and uv.lock disagree
+	$(BIN)/uv lock --check || { echo '$(LOCK_FIX)' >&2; exit 2; }
 
 up: ## Start the lab (builds the app image on first run)
 	docker compose up -d --build --wait
@@ -55,6 +67,9 @@ test-integration: $(INSTALLED) ## Integration tests against real compose stacks,
 test-extended: $(INSTALLED) ## The slow integration tests (10+ minutes each: alerts with a long `for`)
 	$(BIN)/pytest tests/integration -m "integration and extended" -v $(PARALLEL_STACKS)
 
+doctor: $(INSTALLED) ## Check this machine for the lab (Docker, compose, ports, memory, disk, images, clock)
+	$(BIN)/lab doctor
+
 check: $(INSTALLED) ## Run `lab check` against the running lab
 	$(BIN)/lab check
 
@@ -64,7 +79,7 @@ check-in-compose: ## Run `lab check` as a one-off compose service (no local Pyth
 generate: $(INSTALLED) ## Regenerate Prometheus, Alertmanager and Grafana files from lab/spec
 	$(BIN)/lab generate
 
-lint: $(INSTALLED) ## ruff (lint + format check), mypy, the generated files' drift check
+lint: lock-check ## The lock, ruff (lint + format check), mypy, the generated files' drift check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -29,11 +29,11 @@ from lab.kit.clients.alert_sink import AlertSinkClient  # noqa: E402
 from lab.kit.clients.app import AppClient  # noqa: E402
 from lab.kit.settings import LabSettings  # noqa: E402
 
-# The gateway publishes the app's port (APP_PORT) in front of its replicas.
+# The gateway (HAProxy) publishes the app's port (APP_PORT) in front of its replicas.
 SERVICES = ("app", "gateway", "loadgen", "alert-sink", "alertmanager", "prometheus")
 PORTS = {"app": "APP_PORT", "prometheus": "PROMETHEUS_PORT", "alertmanager": "ALERTMANAGER_PORT",
          "alert-sink": "ALERT_SINK_PORT"}  # fmt: skip
-IMAGE_VARIABLES = ("PYTHON_IMAGE", "PROMETHEUS_IMAGE", "ALERTMANAGER_IMAGE")
+IMAGE_VARIABLES = ("PYTHON_IMAGE", "PROMETHEUS_IMAGE", "ALERTMANAGER_IMAGE", "HAPROXY_IMAGE")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from lab.baseline import command as baseline_command
 from lab.baseline import compare as compare_command
 from lab.check import command as check_command
 from lab.check import wait as wait_command
+from lab.doctor import command as doctor_command
 from lab.drill import command as drill_command
 from lab.experiment import command as experiment_command
 from lab.generate import command as generate_command
@@ -39,6 +40,7 @@ SUBCOMMANDS = [
     experiment_command.add,
     scenario_command.add,
     target_command.add,
+    doctor_command.add,
 ]
 
 Handler = Callable[[argparse.Namespace, TextIO], ExitCode]

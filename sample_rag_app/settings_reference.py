@@ -12,16 +12,17 @@ from pydantic_settings import BaseSettings
 
 from sample_rag_app.runtime.variables import markdown_table
 from sample_rag_app.services.alert_sink.settings import AlertSinkSettings
-from sample_rag_app.services.gateway.settings import GatewaySettings
 from sample_rag_app.services.loadgen.settings import LoadgenSettings
+from sample_rag_app.services.provider.settings import ProviderSettings
 from sample_rag_app.settings import Settings
 
-#: Each service of the stack (docker-compose.yml) and the model its settings are read with.
+#: Each Python service of the stack and the model its settings are read with (the gateway
+#: is HAProxy, configured by `lab generate`; the provider is not in the compose stack yet).
 SERVICES: tuple[tuple[str, str, type[BaseSettings]], ...] = (
     ("app", "sample_rag_app/settings.py", Settings),
-    ("gateway", "sample_rag_app/services/gateway/settings.py", GatewaySettings),
     ("loadgen", "sample_rag_app/services/loadgen/settings.py", LoadgenSettings),
     ("alert-sink", "sample_rag_app/services/alert_sink/settings.py", AlertSinkSettings),
+    ("provider", "sample_rag_app/services/provider/settings.py", ProviderSettings),
 )
 
 INTRO = """# Settings

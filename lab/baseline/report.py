@@ -224,8 +224,10 @@ def write_baseline(
     if baseline.too_few_requests and not force:
         raise TooFewRequests("; ".join(baseline.warnings))
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / JSON_NAME).write_text(json.dumps(baseline.to_json(), indent=2) + "\n")
-    (out_dir / "baseline.md").write_text(render_markdown(baseline))
+    (out_dir / JSON_NAME).write_text(
+        json.dumps(baseline.to_json(), indent=2) + "\n", encoding="utf-8", newline="\n"
+    )
+    (out_dir / "baseline.md").write_text(render_markdown(baseline), encoding="utf-8", newline="\n")
     write_chart(prometheus, baseline, out_dir / "baseline.png")
     return baseline
 
@@ -234,7 +236,7 @@ def load_baseline(path: Path) -> Baseline:
     """A baseline from its directory or its JSON file; ValueError says what is wrong."""
     file = path / JSON_NAME if path.is_dir() else path
     try:
-        return Baseline.from_json(json.loads(file.read_text()))
+        return Baseline.from_json(json.loads(file.read_text(encoding="utf-8")))
     except FileNotFoundError as exc:
         raise ValueError(f"{file} not found: record one with `lab baseline --out DIR`") from exc
     except (json.JSONDecodeError, UnicodeDecodeError, TypeError, AttributeError) as exc:

@@ -336,8 +336,10 @@ def write_outputs(comparison: Comparison, out_dir: Path) -> list[Path]:
         out_dir / MARKDOWN_NAME,
         out_dir / CHART_NAME,
     )
-    json_path.write_text(json.dumps(comparison.to_json(), indent=2) + "\n")
-    md_path.write_text(render_markdown(comparison))
+    json_path.write_text(
+        json.dumps(comparison.to_json(), indent=2) + "\n", encoding="utf-8", newline="\n"
+    )
+    md_path.write_text(render_markdown(comparison), encoding="utf-8", newline="\n")
     write_chart(comparison, png_path)
     return [json_path, md_path, png_path]
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from lab.generate import (
     alertmanager,
     grafana,
+    haproxy,
     kubernetes,
     prometheus_config,
     prometheus_rules,
@@ -45,6 +46,7 @@ def render_all(spec: Spec) -> list[GeneratedFile]:
         *promtool.render(spec),
         *alertmanager.render(spec),
         *grafana.render(spec),
+        *haproxy.render(spec),
         *kubernetes.render(spec),
         *scenario_variants.render(spec),
     ]
@@ -62,7 +64,9 @@ def write(files: list[GeneratedFile], root: Path) -> list[Path]:
         if target.is_file() and target.read_text(encoding="utf-8") == file.content:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(file.content, encoding="utf-8")
+        # LF on every platform: the containers read these files, and on Windows text mode
+        # would write CRLF.
+        target.write_text(file.content, encoding="utf-8", newline="\n")
         changed.append(target)
     return changed
 

@@ -7,6 +7,7 @@ targets, each with its own `instance` label (address:port), and no config change
 
 from __future__ import annotations
 
+from lab.generate import haproxy
 from lab.generate._output import GeneratedFile, to_yaml
 from lab.kit.owned_files import SCRAPE_FILES
 from lab.spec.model import Spec, duration_seconds
@@ -50,6 +51,13 @@ def render(spec: Spec) -> list[GeneratedFile]:
                         "refresh_interval": scraping.app_dns_refresh_interval,
                     }
                 ],
+            },
+            {
+                # The balancer in front of the replicas (HAProxy's built-in exporter): the
+                # requests and errors per replica as it sees them.
+                "job_name": spec.balancer.job,
+                "metrics_path": haproxy.METRICS_PATH,
+                "static_configs": [{"targets": [spec.balancer.metrics_target]}],
             },
             {"job_name": "prometheus", "static_configs": [{"targets": ["localhost:9090"]}]},
             {

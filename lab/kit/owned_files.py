@@ -37,7 +37,7 @@ def write(path: Path, content: str) -> None:
     the containers' `nobody`, whatever the learner's umask."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(content, encoding="utf-8")
+    partial.write_text(content, encoding="utf-8", newline="\n")
     os.chmod(partial, 0o644)
     os.replace(partial, path)
 

@@ -498,6 +498,51 @@ class Scraping:
         return f"{self.app_dns_name}:{self.app_port}"
 
 
+@dataclass(frozen=True)
+class Balancer:
+    """HAProxy in front of the app's replicas: the compose service that owns the app's port.
+
+    It balances each request over the addresses compose's DNS (its resolver at
+    `resolver`) returns for the app's name, in `max_replicas` server slots (HAProxy's
+    `server-template`: `--scale app=N` up to that many), sending requests only to those
+    whose `health_path` answers 200 every `check_interval`. Its own metrics (the built-in
+    Prometheus exporter) are at `metrics_port`, scraped as `job`.
+    """
+
+    service: str
+    port: int
+    metrics_port: int
+    job: str
+    backend: str
+    max_replicas: int
+    health_path: str
+    check_interval: str
+    resolver: str
+    connect_timeout: str
+    server_timeout: str
+    # A request that never reached the app (refused connection, a replica that closed
+    # without a byte of answer) is sent again, each time to another replica.
+    retries: int
+
+    def __post_init__(self) -> None:
+        for text in (self.check_interval, self.connect_timeout, self.server_timeout):
+            duration_seconds(text)
+        for port in (self.port, self.metrics_port):
+            if not 1 <= port <= 65535:
+                raise ValueError(f"balancer port {port} is not a TCP port")
+        if self.port == self.metrics_port:
+            raise ValueError(f"the balancer's traffic and metrics share port {self.port}")
+        if self.max_replicas < 1:
+            raise ValueError(f"balancer max_replicas {self.max_replicas}: at least 1")
+        if not self.health_path.startswith("/"):
+            raise ValueError(f"balancer health_path {self.health_path!r}: a path, from '/'")
+
+    @property
+    def metrics_target(self) -> str:
+        """`name:port` where Prometheus scrapes the balancer."""
+        return f"{self.service}:{self.metrics_port}"
+
+
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
@@ -538,6 +583,7 @@ class Spec:
     datasource_url: str
     dashboards_path: str
     kubernetes: KubernetesTarget
+    balancer: Balancer
 
     @property
     def alerts(self) -> tuple[Alert, ...]:

@@ -12,6 +12,7 @@ from lab.spec.model import (
     AlertRouting,
     AlwaysFiring,
     AvailabilitySLO,
+    Balancer,
     BurnWindow,
     Comparison,
     Dashboard,
@@ -515,6 +516,30 @@ META = RuleGroup(
 
 _BURN_NAMES = tuple(a.name for a in SLO.alerts)
 
+# localhost:8000: HAProxy in front of the replicas (docker-compose.yml's `gateway`,
+# haproxy/haproxy.cfg). Its timeouts sit above the app's own: a slow answer is the app's
+# to report (its 504 in its JSON shape), the balancer's only when the app never answers.
+BALANCER = Balancer(
+    service="gateway",
+    port=8000,
+    metrics_port=8405,
+    job="haproxy",
+    backend="app",
+    max_replicas=10,
+    health_path="/readyz",
+    check_interval="2s",
+    resolver="127.0.0.11:53",
+    connect_timeout="2s",
+    server_timeout="60s",
+    retries=2,
+)
+# The replicas as the balancer sees them: its server slots that hold an address (a slot
+# without one is in maintenance, not a replica).
+_BALANCED = f'proxy="{BALANCER.backend}"'
+_SLOT_IN_USE = f'unless on (server) (haproxy_server_status{{{_BALANCED}, state="MAINT"}} == 1)'
+_SERVER_5XX = f'haproxy_server_http_responses_total{{{_BALANCED}, code="5xx"}}'
+_TO_CLIENTS_5XX = f'haproxy_frontend_http_responses_total{{{_BALANCED}, code="5xx"}}'
+
 DASHBOARD = Dashboard(
     uid="rag-overview",
     title="RAG Overview",
@@ -779,6 +804,47 @@ DASHBOARD = Dashboard(
             (PanelQuery("sum by (instance) (rate(rag_requests_total[5m]))", "{{instance}}"),),
             min=0,
         ),
+        Panel(
+            23,
+            "Balancer Requests by Replica",
+            "Requests per second HAProxy sent to each replica (its server slot), as it saw"
+            " their answers; a replica it took out (failed /readyz) drops to 0.",
+            "reqps",
+            (
+                PanelQuery(
+                    "sum by (server)"
+                    f" (rate(haproxy_server_http_responses_total{{{_BALANCED}}}[5m]))"
+                    f" {_SLOT_IN_USE}",
+                    "{{server}}",
+                ),
+            ),
+            min=0,
+        ),
+        Panel(
+            24,
+            "Balancer Errors by Replica",
+            "Per replica: 5xx answers, connections that failed and answers cut short, as"
+            " HAProxy saw them; retried: requests it sent again to another replica; to clients:"
+            " the 5xx the learner got (its own 502/503/504 included).",
+            "reqps",
+            (
+                PanelQuery(
+                    f"sum by (server) (rate({_SERVER_5XX}[5m])"
+                    f" + rate(haproxy_server_connection_errors_total{{{_BALANCED}}}[5m])"
+                    f" + rate(haproxy_server_response_errors_total{{{_BALANCED}}}[5m]))"
+                    f" {_SLOT_IN_USE}",
+                    "{{server}}",
+                ),
+                PanelQuery(
+                    f"sum(rate(haproxy_backend_retry_warnings_total{{{_BALANCED}}}[5m]))", "retried"
+                ),
+                PanelQuery(
+                    f"sum(rate({_TO_CLIENTS_5XX}[5m]))",
+                    "to clients",
+                ),
+            ),
+            min=0,
+        ),
     ),
 )
 
@@ -831,4 +897,5 @@ SPEC = Spec(
     datasource_url="http://prometheus:9090",
     dashboards_path="/etc/grafana/dashboards",
     kubernetes=KUBERNETES,
+    balancer=BALANCER,
 )

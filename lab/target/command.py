@@ -34,7 +34,7 @@ def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
         )
         return ExitCode.USAGE
     text = render(discover(ctx))
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text, encoding="utf-8", newline="\n")
     out.write(text)
     print(f"\nwrote {path}: `lab check --target {path}` proves it", file=out)
     return ExitCode.OK

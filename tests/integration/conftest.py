@@ -45,7 +45,7 @@ from lab.kit.settings import LabSettings
 from tests.image_pins import image
 
 ROOT = Path(__file__).resolve().parents[2]
-# The gateway publishes the app's port (APP_PORT) in front of its replicas.
+# The gateway (HAProxy) publishes the app's port (APP_PORT) in front of its replicas.
 CORE_SERVICES = ["app", "gateway", "loadgen", "alert-sink", "alertmanager", "prometheus"]
 PORT_VARIABLES = {
     "app": "APP_PORT",

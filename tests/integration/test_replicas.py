@@ -9,7 +9,9 @@ the pace of the last test.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,9 +22,12 @@ from docker.models.containers import Container
 
 from lab.check.result import Status
 from lab.check.runner import CheckOptions, run_checks
-from lab.kit.clients import PrometheusClient
+from lab.generate import haproxy
+from lab.kit.clients import PrometheusClient, ServiceUnreachable
 from lab.kit.clients.alert_sink import AlertSinkClient
+from lab.kit.clients.app import AppClient
 from lab.kit.polling import poll_until
+from lab.spec import SPEC
 from lab.spec.rag import (
     APP_JOB,
     CORRELATION_HEADER,
@@ -87,8 +92,7 @@ def _scraped_since(prometheus: PrometheusClient, moment: datetime, count: int) -
 
 
 def _query(stack: Stack, n: int) -> requests.Response:
-    """One query through the gateway on a connection of its own (so the gateway's turn
-    moves on: it hands out replicas per connection)."""
+    """One query through the gateway (HAProxy, round robin per request)."""
     return requests.post(
         f"{stack.app_url}/query",
         json={"question": QUESTION.format(n=n)},
@@ -236,3 +240,113 @@ def test_a_killed_replica_fires_rag_app_down_for_it_while_the_others_serve(
         bound = float(sample.labels["le"])
         buckets[bound] = buckets.get(bound, 0.0) + sample.value
     assert _one_series(prometheus, P95_LATENCY, now) == pytest.approx(_quantile(0.95, buckets))
+
+
+# The SIGKILL-mid-request test: requests held in flight on the replicas by a slow LLM call
+# (an injected fault, under the app's 5 s LLM timeout so each would answer 200), one
+# replica killed while they wait.
+IN_FLIGHT = 50
+SLOW_CALL_SECONDS = 3.5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one client got: an HTTP status and JSON body, or a connection cut (no status)."""
+
+    status: int | None
+    body: dict[str, object] | None
+    cut: str = ""
+
+
+def _send(stack: Stack, n: int) -> Outcome:
+    try:
+        response = requests.post(
+            f"{stack.app_url}/query",
+            json={"question": f"Which replica answers in-flight request {n}?"},
+            headers={CORRELATION_HEADER: f"in-flight-{n}", "Connection": "close"},
+            timeout=60,
+        )
+    except requests.RequestException as exc:
+        return Outcome(None, None, cut=type(exc).__name__)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    return Outcome(response.status_code, body)
+
+
+def _balancer_metric(stack: Stack, name: str) -> float:
+    """One of the balancer's own series (its built-in exporter), summed over its labels."""
+    (gateway,) = _containers(stack, SPEC.balancer.service)
+    networks = gateway.attrs["NetworkSettings"]["Networks"]
+    (address,) = {network["IPAddress"] for network in networks.values()}
+    text = requests.get(
+        f"http://{address}:{SPEC.balancer.metrics_port}{haproxy.METRICS_PATH}", timeout=5
+    ).text
+    values = [
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(f'{name}{{proxy="{SPEC.balancer.backend}"')
+    ]
+    assert values, f"no {name} in the balancer's metrics"
+    return sum(values)
+
+
+def test_a_replica_killed_mid_request_costs_no_client_its_answer(scaled: Stack) -> None:
+    """50 requests in flight on the replicas, one replica SIGKILLed: HAProxy sends the
+    requests the dead replica never answered to another one, so no client is cut without a
+    status, and any that fails gets a JSON error in the app's shape."""
+    victim, *survivors = _replicas(scaled)
+    assert survivors, "the test needs a replica left to serve"
+    for replica in (victim, *survivors):
+        AppClient(f"http://{replica.instance}", admin_token=scaled.admin_token).set_faults(
+            slow_call_rate=1.0, slow_call_seconds=SLOW_CALL_SECONDS
+        )
+    retries_before = _balancer_metric(scaled, "haproxy_backend_retry_warnings_total")
+    # The faults stay: the next test removes every replica.
+    with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
+        futures = [pool.submit(_send, scaled, n) for n in range(IN_FLIGHT)]
+        poll_until(
+            lambda: _balancer_metric(scaled, "haproxy_backend_current_sessions") >= IN_FLIGHT,
+            timeout=SLOW_CALL_SECONDS - 1,
+            interval=0.1,
+            describe=f"{IN_FLIGHT} requests in flight on the replicas",
+        )
+        victim.container.kill()
+        outcomes = [future.result() for future in futures]
+    retried = _balancer_metric(scaled, "haproxy_backend_retry_warnings_total") - retries_before
+    statuses = Counter(o.status or f"cut ({o.cut})" for o in outcomes)
+    print(
+        f"{IN_FLIGHT} in flight, one replica of {1 + len(survivors)} killed: {dict(statuses)}, "
+        f"{retried:.0f} retried by the balancer"
+    )
+    assert not [o for o in outcomes if o.status is None], statuses
+    for outcome in outcomes:
+        if outcome.status != 200:
+            assert outcome.body is not None, statuses
+            assert set(outcome.body) >= {"error", "message", "correlation_id"}, outcome.body
+    assert retried >= 1, "the killed replica held requests: the balancer must have retried"
+
+
+def test_no_replica_left_is_a_503_in_the_apps_json_shape(scaled: Stack) -> None:
+    """With every replica gone, the balancer answers 503 `no_replica` as JSON carrying the
+    request's correlation id, and `lab`'s client reads that as an app that is not running."""
+    for replica in _replicas(scaled):
+        replica.container.kill()
+
+    def no_replica() -> list[requests.Response]:
+        response = requests.get(
+            f"{scaled.app_url}/readyz", headers={CORRELATION_HEADER: "none-left"}, timeout=5
+        )
+        # A list: a 503 Response is falsy itself.
+        return [response] if response.status_code == 503 else []
+
+    (response,) = poll_until(no_replica, timeout=30, describe="the balancer out of replicas")
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {
+        "error": "no_replica",
+        "message": "no replica of the app is ready to answer; retry shortly",
+        "correlation_id": "none-left",
+    }
+    with pytest.raises(ServiceUnreachable, match="no replica of the app is running"):
+        AppClient(scaled.app_url).metrics_text()

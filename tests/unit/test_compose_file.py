@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from lab.generate import haproxy
 from lab.spec import SPEC
 from tests.image_pins import COMPOSE_FILE, ROOT
 
@@ -52,7 +53,7 @@ def test_services_run_the_runtime_image_and_lab_its_own_target() -> None:
     services: dict[str, Any] = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
     runtime_image = services["app"]["image"]
     assert services["app"]["build"]["target"] == "runtime"
-    for name in ("loadgen", "alert-sink", "gateway"):
+    for name in ("loadgen", "alert-sink"):
         assert services[name]["image"] == runtime_image, name
     assert services["lab"]["build"]["target"] == "lab"
     assert services["lab"]["image"] != runtime_image
@@ -74,7 +75,6 @@ RUNTIME_ENTRY_POINTS = (
     "sample_rag_app.__main__",
     "sample_rag_app.services.loadgen.__main__",
     "sample_rag_app.services.alert_sink.__main__",
-    "sample_rag_app.services.gateway.__main__",
     "sample_rag_app.services.provider.__main__",
 )
 
@@ -108,13 +108,38 @@ def test_runtime_services_import_nothing_outside_the_app_extra() -> None:
 
 
 def test_the_runtime_image_is_built_without_the_toolkit() -> None:
-    """The Dockerfile copies `lab/` only into the lab target's build, after the runtime's
-    venv is installed, so the runtime image ships the app and its services alone."""
+    """The Dockerfile copies `lab/` only into the lab target, after the runtime target, so
+    the runtime image ships the app and its services alone."""
     lines = (ROOT / "sample_rag_app/Dockerfile").read_text().splitlines()
     copies_lab = [i for i, line in enumerate(lines) if line.startswith("COPY lab ")]
-    lab_build = lines.index("FROM build-runtime AS build-lab")
+    lab_target = lines.index("FROM base AS lab")
     assert copies_lab, "the lab target must copy lab/"
-    assert all(i > lab_build for i in copies_lab)
+    assert all(i > lab_target for i in copies_lab)
+
+
+def _stage(lines: list[str], name: str) -> list[str]:
+    start = next(i for i, line in enumerate(lines) if line.endswith(f" AS {name}"))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("FROM ")), None)
+    return lines[start:end]
+
+
+def test_dependencies_install_from_the_lock_before_any_code() -> None:
+    """Each image's dependencies are installed from uv.lock (--locked: a stale lock fails the
+    build) in a stage that copies no code, so a code change rebuilds only the code's layer."""
+    lines = (ROOT / "sample_rag_app/Dockerfile").read_text().splitlines()
+    for deps, extras in (("deps-runtime", "--extra app"), ("deps-lab", "--extra app --extra lab")):
+        stage = _stage(lines, deps)
+        assert any(
+            "uv sync --locked --no-install-project" in line and line.endswith(extras)
+            for line in stage
+        ), stage
+        assert not [line for line in stage if line.startswith("COPY")], stage
+    for target, deps in (("runtime", "deps-runtime"), ("lab", "deps-lab")):
+        stage = _stage(lines, target)
+        copies = [line for line in stage if line.startswith("COPY")]
+        assert copies[0] == f"COPY --from={deps} /opt/venv /opt/venv", copies
+    build = _stage(lines, "build")
+    assert "COPY pyproject.toml uv.lock ./" in build
 
 
 def _services() -> dict[str, Any]:
@@ -124,14 +149,17 @@ def _services() -> dict[str, Any]:
 
 def test_the_app_scales_behind_the_gateway_on_the_apps_port() -> None:
     """`--scale app=N` cannot clash on a host port: the app publishes none, the gateway
-    publishes the app's port (127.0.0.1 only) and relays to the spec's DNS name and port."""
+    (HAProxy) publishes the balancer's port (127.0.0.1 only) and mounts the generated
+    config at the image's own config path."""
     services = _services()
     assert "ports" not in services["app"]
-    assert services["gateway"]["ports"] == ["127.0.0.1:${APP_PORT:-8000}:8000"]
-    environment = services["gateway"]["environment"]
+    balancer = SPEC.balancer
+    gateway = services[balancer.service]
+    assert gateway["ports"] == [f"127.0.0.1:${{APP_PORT:-{balancer.port}}}:{balancer.port}"]
+    assert gateway["volumes"] == [f"./{haproxy.CONFIG_PATH}:/usr/local/etc/haproxy/haproxy.cfg:ro"]
+    assert f"/dev/tcp/127.0.0.1/{balancer.metrics_port}" in gateway["healthcheck"]["test"][-1]
+    assert f"GET {haproxy.HEALTH_URI} " in gateway["healthcheck"]["test"][-1]
     scraping = SPEC.scraping
-    assert environment["GATEWAY_UPSTREAM_HOST"] == scraping.app_dns_name
-    assert int(environment["GATEWAY_UPSTREAM_PORT"]) == scraping.app_port
     assert services["loadgen"]["environment"]["LOADGEN_TARGET_URL"] == (
         f"http://{scraping.app_dns_name}:{scraping.app_port}"
     )
@@ -144,8 +172,8 @@ def test_prometheus_starts_after_the_replicas_it_discovers() -> None:
 
 
 def test_every_lab_python_service_keeps_the_hardening() -> None:
-    """app, loadgen, gateway and alert sink: read-only root, no capabilities, no new
-    privileges; every published port is on 127.0.0.1."""
+    """app, loadgen, gateway (HAProxy) and alert sink: read-only root, no capabilities, no
+    new privileges; every published port is on 127.0.0.1."""
     services = _services()
     for name in ("app", "loadgen", "gateway", "alert-sink"):
         service = services[name]

@@ -8,7 +8,13 @@ import pytest
 
 from tests.image_pins import ROOT, major_minor, pinned_image
 
-PINNED = ("PYTHON_IMAGE", "PROMETHEUS_IMAGE", "ALERTMANAGER_IMAGE", "GRAFANA_IMAGE")
+PINNED = (
+    "PYTHON_IMAGE",
+    "PROMETHEUS_IMAGE",
+    "ALERTMANAGER_IMAGE",
+    "GRAFANA_IMAGE",
+    "HAPROXY_IMAGE",
+)
 
 
 def test_dockerfile_default_base_is_the_compose_pin() -> None:

@@ -33,10 +33,10 @@ class AppClient(HttpClient):
         self.admin_token = admin_token
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """As the base class; the gateway's 502 `no_replica` (no replica of the app is
-        running behind it) is an unreachable app, like a refused connection."""
+        """As the base class; the gateway's 503 `no_replica` (HAProxy: no replica of the app
+        is ready behind it) is an unreachable app, like a refused connection."""
         response = super()._request(method, path, **kwargs)
-        if response.status_code == 502 and _error_code(response) == "no_replica":
+        if response.status_code == 503 and _error_code(response) == "no_replica":
             raise ServiceUnreachable(
                 f"{self.service_name} is not reachable at {self.base_url}{path} "
                 "(the gateway answers, but no replica of the app is running)",
@@ -59,9 +59,8 @@ class AppClient(HttpClient):
     ) -> str | None:
         """/metrics as `replica` serves it; None when `attempts` reads all met other replicas.
 
-        Behind the lab's gateway a kept-alive connection stays with one replica, so the
-        first read usually meets the replica that just answered a query on it; each read
-        closes its connection, so the next one is relayed to the next replica. An app that
+        Behind the lab's gateway (HAProxy, round robin per request) each read goes to the
+        next ready replica, so `attempts` reads meet every one of them in turn. An app that
         names no replica (no X-Served-By) is taken to be the one.
         """
         accept = OPENMETRICS if openmetrics else "text/plain"

@@ -24,7 +24,7 @@ def test_the_reference_lists_every_variable_of_every_service() -> None:
     text = render()
     for _, _, model in SERVICES:
         assert f"`{model.model_config['env_prefix']}" in text
-    for variable in ("RAG_RESILIENCE", "RAG_FAULT_LLM_ERROR_RATE", "GATEWAY_UPSTREAM_HOST"):
+    for variable in ("RAG_RESILIENCE", "RAG_FAULT_LLM_ERROR_RATE", "LOADGEN_RATE_PER_SECOND"):
         assert f"| `{variable}` |" in text
     assert "| `RAG_FAULT_LLM_ERROR_RATE` | `0.01` | a number from 0 to 1 |" in text
 

@@ -13,7 +13,7 @@ import pytest
 from tests.image_pins import major_minor, pinned_image
 
 ROOT = Path(__file__).resolve().parents[4]
-GENERATED_DIRS = ("prometheus", "alertmanager", "grafana", "sample_rag_app/kubernetes")
+GENERATED_DIRS = ("prometheus", "alertmanager", "grafana", "haproxy", "sample_rag_app/kubernetes")
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from sample_rag_app.runtime.startup import BAD_SETTINGS_EXIT, load_settings
     ("module", "variable", "value", "allowed"),
     [
         ("sample_rag_app", "RAG_FAULT_LLM_ERROR_RATE", "2", "a number from 0 to 1"),
-        ("sample_rag_app.services.gateway", "GATEWAY_UPSTREAM_PORT", "0", "an integer from 1"),
         ("sample_rag_app.services.alert_sink", "ALERT_SINK_PORT", "70000", "to 65535"),
         ("sample_rag_app.services.loadgen", "LOADGEN_RATE_PER_SECOND", "-1", "greater than 0"),
     ],

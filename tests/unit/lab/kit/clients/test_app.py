@@ -8,6 +8,7 @@ import json
 import pytest
 import responses
 
+from lab.generate import haproxy
 from lab.kit.clients import ServiceError, ServiceUnreachable
 from lab.kit.clients.app import AppClient
 from lab.spec.rag import CORRELATION_HEADER, SERVED_BY_HEADER
@@ -73,15 +74,19 @@ def test_metrics_of_a_replica_reads_until_that_replica_answers() -> None:
 
 @responses.activate
 def test_the_gateway_without_a_replica_is_an_unreachable_app() -> None:
-    """The gateway's 502 `no_replica` reads as an app that is not running (so a check says
-    how to start it); the app's own 502 stays an answer."""
-    responses.get(f"{BASE}/metrics", status=502, json={"error": "no_replica", "message": "m"})
+    """The gateway's 503 `no_replica` (HAProxy's, in lab/generate/haproxy.py) reads as an
+    app that is not running (so a check says how to start it); the app's own 503 stays an
+    answer."""
+    (status, error, _message) = next(e for e in haproxy.ERRORS if e[1] == "no_replica")
+    responses.get(f"{BASE}/metrics", status=status, json={"error": error, "message": "m"})
     with pytest.raises(ServiceUnreachable, match="no replica of the app is running"):
         AppClient(BASE).metrics_text()
-    responses.get(f"{BASE}/readyz", status=502, json={"error": "no_replica", "message": "m"})
+    responses.get(f"{BASE}/readyz", status=status, json={"error": error, "message": "m"})
     assert AppClient(BASE).ready() is False
-    responses.post(f"{BASE}/query", status=502, json={"error": "llm_error", "message": "m"})
-    assert AppClient(BASE).query("q", correlation_id="c").status_code == 502
+    responses.post(
+        f"{BASE}/query", status=503, json={"error": "vector_store_unavailable", "message": "m"}
+    )
+    assert AppClient(BASE).query("q", correlation_id="c").status_code == 503
 
 
 @responses.activate
