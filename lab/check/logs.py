@@ -208,11 +208,6 @@ def read_exemplars(text: str, labels: tuple[str, ...] = ("correlation_id",)) -> 
     return Exemplars(frozenset(ids), openmetrics)
 
 
-def exemplar_ids(text: str) -> set[str]:
-    """Correlation ids carried as exemplars on the latency histogram's buckets."""
-    return set(read_exemplars(text).ids)
-
-
 def run(ctx: LabContext, source: LogSource, *, send_query: bool = True) -> CheckResult:
     """With `send_query` false (logs piped in), the latest request in the logs is traced."""
     target = target_of(ctx)
