@@ -14,6 +14,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from pydantic import ValidationError
+
 from lab.baseline import command as baseline_command
 from lab.baseline import compare as compare_command
 from lab.check import command as check_command
@@ -21,9 +23,10 @@ from lab.check import wait as wait_command
 from lab.drill import command as drill_command
 from lab.experiment import command as experiment_command
 from lab.generate import command as generate_command
-from lab.kit.exit_codes import ExitCode
-from lab.kit.target import TargetFileError
+from lab.kit.exit_codes import BadInput, ExitCode
+from lab.kit.settings import describe_errors
 from lab.scenario import command as scenario_command
+from lab.target import command as target_command
 
 #: The registrars in the order `lab --help` lists the subcommands.
 SUBCOMMANDS = [
@@ -35,6 +38,7 @@ SUBCOMMANDS = [
     drill_command.add,
     experiment_command.add,
     scenario_command.add,
+    target_command.add,
 ]
 
 Handler = Callable[[argparse.Namespace, TextIO], ExitCode]
@@ -51,15 +55,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(argv: Sequence[str] | None = None, out: TextIO | None = None) -> ExitCode:
-    """Parse `argv` and run the chosen subcommand."""
+    """Parse `argv` and run the chosen subcommand: the one place where what a command
+    raises becomes an exit code and one message on stderr, never a traceback."""
     stream = out if out is not None else sys.stdout
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help and on errors
         return ExitCode.OK if exc.code in (0, None) else ExitCode.USAGE
     handler: Handler = args.handler
+    prefix = f"lab {args.command}"
     try:
         return handler(args, stream)
-    except TargetFileError as exc:  # any command that reaches the target reads the file
-        print(f"lab {args.command}: {exc}", file=stream)
-        return ExitCode.USAGE
+    except BadInput as exc:
+        return _said(f"{prefix}: {exc}", ExitCode.USAGE)
+    except ValidationError as exc:  # settings a command built itself, from LAB_* only
+        return _said(f"{prefix}: {describe_errors(exc)}", ExitCode.USAGE)
+    except OSError as exc:
+        if exc.filename is None:  # not a file: a socket or the engine; the command's to say
+            raise
+        return _said(f"{prefix}: {_file_problem(exc)}", ExitCode.USAGE)
+    except KeyboardInterrupt:
+        return _said(f"{prefix}: interrupted", ExitCode.INTERRUPTED)
+
+
+def _said(message: str, code: ExitCode) -> ExitCode:
+    print(message, file=sys.stderr)
+    return code
+
+
+def _file_problem(error: OSError) -> str:
+    """What went wrong with which file, and what to do about it."""
+    path = error.filename
+    if isinstance(error, FileNotFoundError):
+        fix = "check the path, or create its directory first"
+    elif isinstance(error, PermissionError):
+        fix = "choose a path you may write to, or change its permissions"
+    elif isinstance(error, IsADirectoryError):
+        fix = "name a file, not a directory"
+    else:
+        fix = "check the path"
+    return f"{path}: {error.strerror or error}; {fix}"

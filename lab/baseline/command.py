@@ -11,17 +11,20 @@ from lab.kit.options import Subparsers, add_endpoint_flags, settings_from
 
 
 def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    from lab.baseline.model import app_job
     from lab.baseline.report import TooFewRequests, render_markdown, write_baseline
     from lab.kit.clients import ServiceError
     from lab.kit.context import LabContext
 
     settings = settings_from(args)
     try:
+        ctx = LabContext.from_settings(settings)
         baseline = write_baseline(
-            LabContext.from_settings(settings).prometheus,
+            ctx.prometheus,
             settings.baseline_window,
             args.out,
             force=args.force,
+            job=app_job(ctx.prometheus, ctx.target.scrape_job),
         )
     except TooFewRequests as exc:
         print(f"lab baseline: not saved: {exc}. (--force saves it anyway, marked.)", file=out)

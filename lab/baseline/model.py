@@ -13,16 +13,26 @@ the window, every rate is over that span, and the error rate comes with its 95 %
 interval. When the span is shorter than the window, or there are too few requests for
 the error rate to mean anything against the course's band (its interval is wider than
 the band), the baseline says so and how long to wait; `lab baseline` refuses to save it.
+
+A baseline is of one app: its series are selected by the scrape job (the target's, or the
+one exporting `rag_requests_total`), so another job's series (a second app, a test
+instance) never mix in. A counter the app does not export at all is recorded as absent
+and its figure as not measured, never as 0 (a course app has no `rag_retries_total`
+before M2.4).
 """
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from lab.kit import confidence
 from lab.kit.clients import PrometheusClient
@@ -44,6 +54,31 @@ RETRIES = "rag_retries_total"
 ANSWERS = "rag_answers_total"
 LATENCY_BUCKETS = "rag_query_duration_seconds_bucket"
 COUNTERS = (REQUESTS, ERRORS, COST, CACHE_HITS, CACHE_REQUESTS, RETRIES, ANSWERS, LATENCY_BUCKETS)
+#: The figures that need each optional counter: absent counter, figure not measured.
+NEEDS = {
+    COST: ("cost_per_query_usd", "cost_per_answered_query_usd", "cost_per_hour_usd"),
+    CACHE_REQUESTS: ("cache_hit_rate_percent",),
+    CACHE_HITS: ("cache_hit_rate_percent",),
+    RETRIES: ("retries_per_request",),
+    LATENCY_BUCKETS: ("p50_latency_seconds", "p95_latency_seconds", "p99_latency_seconds"),
+}
+
+
+def scope_to_job(expr: str, job: str | None) -> str:
+    """`expr` with every rag_* selector limited to `job` (unchanged for None):
+    `rate(rag_errors_total[5m])` -> `rate(rag_errors_total{job="rag_pipeline"}[5m])`."""
+    if job is None:
+        return expr
+    matcher = f"job={json.dumps(job)}"
+
+    def scoped(found: re.Match[str]) -> str:
+        name, labels = found.group(1), found.group(2)
+        if labels is None:
+            return f"{name}{{{matcher}}}"
+        inner = labels[1:-1].strip()
+        return f"{name}{{{matcher}{', ' + inner if inner else ''}}}"
+
+    return re.sub(r"\b(rag_[a-z0-9_]+)(\{[^}]*\})?", scoped, expr)
 
 
 Labels = tuple[tuple[str, str], ...]
@@ -69,6 +104,8 @@ class Increases:
     start: float
     end: float
     values: Mapping[tuple[str, Labels], float]
+    #: The counters that had any series at all (a counter with none is absent).
+    present: frozenset[str] = frozenset(COUNTERS)
 
     @property
     def seconds(self) -> float:
@@ -104,7 +141,9 @@ def increases(series: Iterable[CounterSamples], since: float | None = None) -> I
     values: dict[tuple[str, Labels], float] = {}
     starts: list[float] = []
     ends: list[float] = []
+    present: set[str] = set()
     for one in series:
+        present.add(one.name)
         points = sorted(one.points)
         if since is not None:
             before = [i for i, (t, _) in enumerate(points) if t <= since]
@@ -118,15 +157,17 @@ def increases(series: Iterable[CounterSamples], since: float | None = None) -> I
             ends.append(points[-1][0])
     if not starts:
         return None
-    return Increases(start=min(starts), end=max(ends), values=values)
+    return Increases(start=min(starts), end=max(ends), values=values, present=frozenset(present))
 
 
 def prometheus_samples(
-    prometheus: PrometheusClient, start: datetime, end: datetime
+    prometheus: PrometheusClient, start: datetime, end: datetime, job: str | None = None
 ) -> list[CounterSamples]:
-    """Every sample of the baseline's counters Prometheus holds between `start` and `end`."""
+    """Every sample of the baseline's counters Prometheus holds between `start` and `end`,
+    of `job` only when one is given."""
     seconds = max(1, math.ceil((end - start).total_seconds()))
-    selector = '{__name__=~"' + "|".join(COUNTERS) + f'"}}[{seconds}s]'
+    of_job = f", job={json.dumps(job)}" if job is not None else ""
+    selector = '{__name__=~"' + "|".join(COUNTERS) + f'"{of_job}}}[{seconds}s]'
     return [
         CounterSamples(
             name=s.labels.get("__name__", ""),
@@ -190,6 +231,10 @@ class Baseline:
     cost_per_answered_query_usd: float | None = None
     retries_per_request: float | None = None
     answers_by_level: dict[str, int] = field(default_factory=dict)
+    #: The scrape job measured (None: every job's series, as before jobs were scoped).
+    job: str | None = None
+    #: Counters the app does not export: their figures are not measured, not 0.
+    absent_metrics: tuple[str, ...] = ()
     source: str = ""
     warnings: tuple[str, ...] = ()
     too_few_requests: bool = False
@@ -197,6 +242,7 @@ class Baseline:
     def to_json(self) -> dict[str, Any]:
         body = asdict(self)
         body["warnings"] = list(self.warnings)
+        body["absent_metrics"] = list(self.absent_metrics)
         return body
 
     @classmethod
@@ -204,8 +250,11 @@ class Baseline:
         """A baseline from its JSON; older files without the span fields load too."""
         known: dict[str, Any] = {n: body[n] for n in cls.__dataclass_fields__ if n in body}
         known["warnings"] = tuple(known.get("warnings") or ())
+        known["absent_metrics"] = tuple(known.get("absent_metrics") or ())
         known["answers_by_level"] = dict(known.get("answers_by_level") or {})
-        return cls(**known)
+        # Checked against the fields' types: a hand-edited "12 %" where a number belongs
+        # is named here, not met as a TypeError deep in the comparison.
+        return TypeAdapter(cls).validate_python(known)
 
     @property
     def claims_target(self) -> bool:
@@ -243,6 +292,13 @@ def figures(inc: Increases) -> dict[str, Any]:
             level: round(count) for level, count in inc.by(ANSWERS, "level").items() if level
         },
     }
+    absent = [
+        name for name in COUNTERS if name not in inc.present and name not in (REQUESTS, ERRORS)
+    ]
+    body["absent_metrics"] = absent
+    for name in absent:
+        for figure in NEEDS.get(name, ()):
+            body[figure] = None
     if requests > 0:
         errors = min(errors, requests)
         bounds = confidence.interval(errors, requests)
@@ -304,18 +360,36 @@ def shortfalls(
     return notes, too_few
 
 
-def measure(prometheus: PrometheusClient, window: str, at: datetime | None = None) -> Baseline:
-    """The baseline over the data Prometheus holds in the `window` before `at`."""
+def app_job(prometheus: PrometheusClient, job: str | None) -> str | None:
+    """`job`, or else the one job exporting `rag_requests_total` (None: none or several,
+    so every job's series are measured, and check 1 says what is wrong)."""
+    if job is not None:
+        return job
+    jobs = {s.labels.get("job", "") for s in prometheus.query(f"count by (job) ({REQUESTS})")}
+    return jobs.pop() if len(jobs) == 1 else None
+
+
+def measure(
+    prometheus: PrometheusClient,
+    window: str,
+    at: datetime | None = None,
+    *,
+    job: str | None = None,
+) -> Baseline:
+    """The baseline of `job`'s series (all, for None) over the data Prometheus holds in the
+    `window` before `at`."""
     at = at or datetime.now(UTC)
     window_seconds = duration_seconds(window)
-    inc = increases(prometheus_samples(prometheus, at - timedelta(seconds=window_seconds), at))
-    return from_increases(
+    samples = prometheus_samples(prometheus, at - timedelta(seconds=window_seconds), at, job)
+    inc = increases(samples)
+    baseline = from_increases(
         inc,
         window=window,
         window_seconds=window_seconds,
         measured_at=at,
         source="Prometheus: raw counter samples, first to last scrape in the window",
     )
+    return replace(baseline, job=job)
 
 
 def from_increases(

@@ -15,7 +15,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lab.baseline.model import Baseline, describe_error_rate, describe_target_claim, measure
+from pydantic import ValidationError
+
+from lab.baseline.model import (
+    NEEDS,
+    Baseline,
+    describe_error_rate,
+    describe_target_claim,
+    measure,
+    scope_to_job,
+)
 from lab.kit.clients import PrometheusClient
 from lab.kit.formatting import figure
 from lab.spec.rag import (
@@ -53,20 +62,25 @@ class TooFewRequests(ValueError):
     """The baseline's error rate cannot mean anything yet; the message says how long to wait."""
 
 
-def _fmt(name: str, value: float | None) -> str:
+def _fmt(name: str, value: float | None, baseline: Baseline | None = None) -> str:
+    if value is None and baseline is not None:
+        absent = [m for m in baseline.absent_metrics if name in NEEDS.get(m, ())]
+        if absent:
+            return f"absent (no {', '.join(absent)})"
     return figure(value, FIGURES[name][1])
 
 
 def render_markdown(baseline: Baseline) -> str:
     low, high = EXPECTED_ERROR_RATE_BEFORE
     rows = "\n".join(
-        f"| {label} | {_fmt(name, getattr(baseline, name))} |"
+        f"| {label} | {_fmt(name, getattr(baseline, name), baseline)} |"
         for name, (label, _) in FIGURES.items()
     )
+    of_job = f" on job `{baseline.job}`" if baseline.job else ""
     levels = ", ".join(f"{level} {count}" for level, count in baseline.answers_by_level.items())
     warnings = "".join(f"- ⚠ {note}\n" for note in baseline.warnings)
     return (
-        f"# RAG baseline\n\nMeasured {baseline.measured_at} for the window of "
+        f"# RAG baseline\n\nMeasured{of_job} {baseline.measured_at} for the window of "
         f"{baseline.window}; the data covers {baseline.span_seconds or 0:.0f} s from "
         f"{baseline.span_start} ({baseline.source}).\n\n"
         f"| figure | value |\n|---|---|\n{rows}\n\n"
@@ -121,7 +135,7 @@ def write_chart(prometheus: PrometheusClient, baseline: Baseline, path: Path) ->
     figure, axes = plt.subplots(len(CHART_PANELS), 1, figsize=(9, 7.5), sharex=True)
     for axis, (title, label, reference) in zip(axes, CHART_PANELS, strict=True):
         for series in prometheus.query_range(
-            panel_expr(title), start=start, end=end, step_seconds=15
+            scope_to_job(panel_expr(title), baseline.job), start=start, end=end, step_seconds=15
         ):
             times = [datetime.fromtimestamp(t, UTC) for t, _ in series.points]
             axis.plot(times, [v for _, v in series.points], color="tab:blue", label="measured")
@@ -198,10 +212,15 @@ def write_comparison_chart(
 
 
 def write_baseline(
-    prometheus: PrometheusClient, window: str, out_dir: Path, *, force: bool = False
+    prometheus: PrometheusClient,
+    window: str,
+    out_dir: Path,
+    *,
+    force: bool = False,
+    job: str | None = None,
 ) -> Baseline:
-    """Measure and save the baseline; TooFewRequests (nothing saved) unless `force`."""
-    baseline = measure(prometheus, window)
+    """Measure `job`'s baseline and save it; TooFewRequests (nothing saved) unless `force`."""
+    baseline = measure(prometheus, window, job=job)
     if baseline.too_few_requests and not force:
         raise TooFewRequests("; ".join(baseline.warnings))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -218,8 +237,11 @@ def load_baseline(path: Path) -> Baseline:
         return Baseline.from_json(json.loads(file.read_text()))
     except FileNotFoundError as exc:
         raise ValueError(f"{file} not found: record one with `lab baseline --out DIR`") from exc
-    except (json.JSONDecodeError, TypeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError, AttributeError) as exc:
         raise ValueError(f"{file} is not a baseline written by `lab baseline`: {exc}") from exc
+    except ValidationError as exc:
+        wrong = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+        raise ValueError(f"{file} is not a baseline written by `lab baseline`: {wrong}") from exc
 
 
 @dataclass(frozen=True)
@@ -247,6 +269,11 @@ def render_comparison(before: Baseline, after: Baseline) -> str:
             f"{FIGURES[diff.name][0]:<22}{_fmt(diff.name, diff.before):>14}"
             f"{_fmt(diff.name, diff.after):>14}"
             f"{'' if change is None else f'{change:+.0f} %':>10}"
+        )
+    if before.job != after.job:
+        lines.append(
+            f"⚠ measured on different jobs: before {before.job or 'every job'}, after "
+            f"{after.job or 'every job'}: compare the same app"
         )
     for label, baseline in (("before", before), ("after", after)):
         if baseline.requests:

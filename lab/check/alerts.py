@@ -138,7 +138,9 @@ def _rules_loaded(ctx: LabContext, evidence: Evidence) -> None:
     if missing:
         raise CheckFailed(
             f"{len(alerting)} alerting rules loaded; none alerts on "
-            + "; none on ".join(describe(f.alert) for f in missing),
+            + "; none on ".join(
+                f"{describe(f.alert)} (the course's {f.alert.name})" for f in missing
+            ),
             fix=_rules_file_fix(
                 ctx,
                 files,
@@ -375,7 +377,10 @@ def _delivered_by_alertmanager(
     )
     integrations = sorted({i for d in routed for i in d.integrations})
     wait = max(d.group_wait_seconds for d in routed)
-    deadline = min(ctx.settings.alert_deadline_seconds, wait + 60.0)
+    # A group that already exists (an earlier test alert's, not yet flushed) sends at its
+    # next group_interval instead of after group_wait.
+    interval = max(d.group_interval_seconds for d in routed)
+    deadline = min(ctx.settings.alert_deadline_seconds, max(wait, interval) + 30.0)
     started = time.monotonic()
 
     def deltas() -> dict[str, tuple[float, float]]:

@@ -7,6 +7,7 @@ one over `LAB_BASELINE_WINDOW` and shows it as evidence.
 from __future__ import annotations
 
 from lab.baseline.model import (
+    app_job,
     describe_error_rate,
     describe_target_claim,
     error_rate_verdict,
@@ -28,13 +29,21 @@ def run(ctx: LabContext) -> CheckResult:
 
 def _check(ctx: LabContext, evidence: Evidence) -> Status:
     window = ctx.settings.baseline_window
-    baseline = measure(ctx.prometheus, window)
+    job = app_job(ctx.prometheus, ctx.target.scrape_job)
+    baseline = measure(ctx.prometheus, window, job=job)
+    # The lab's own stack has one job, its own: naming it there says nothing.
+    of_job = f" of job {job}" if job is not None and not ctx.target.own_stack else ""
     if not baseline.requests:
         raise CheckFailed(
-            f"no query traffic in the last {window}",
-            fix="the baseline needs traffic: is loadgen running? `docker compose ps loadgen`",
+            f"no query traffic{of_job} in the last {window}",
+            fix="the baseline needs traffic: is loadgen running? `docker compose ps loadgen`"
+            if ctx.target.own_stack
+            else "the baseline needs traffic: send your app queries (your load test), then "
+            "run the check again",
         )
     evidence.data["baseline"] = baseline.to_json()
+    if of_job:
+        evidence.add(f"· measured on the series{of_job}")
     evidence.add(
         f"· error rate {describe_error_rate(baseline)}: {error_rate_verdict(baseline)}; "
         f"target after M2.4: < {TARGET_ERROR_RATE_AFTER} %"
@@ -57,6 +66,10 @@ def _check(ctx: LabContext, evidence: Evidence) -> Status:
         f"({figure(baseline.cost_per_hour_usd, '${:.3f}')} per hour), "
         f"{figure(baseline.requests_per_second, '{:.2f}')} req/s"
     )
+    if baseline.absent_metrics:
+        evidence.add(
+            f"· absent from the app (not measured, not 0): {', '.join(baseline.absent_metrics)}"
+        )
     for note in baseline.warnings:
         evidence.add(f"⚠ {note}")
     # A young lab passes (its figures are real, over the span there is), marked provisional:

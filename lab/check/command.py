@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from lab.kit.exit_codes import ExitCode
-from lab.kit.options import Subparsers, add_endpoint_flags, settings_from
+from lab.kit.options import Subparsers, add_endpoint_flags, seconds, settings_from
 from lab.kit.settings import LabSettings
 
 if TYPE_CHECKING:
@@ -160,19 +160,9 @@ def add(subparsers: Subparsers) -> None:
     )
     parser.add_argument(
         "--wait",
-        type=_seconds,
+        type=seconds(maximum=3600, zero=False),
         metavar="SECONDS",
         help="run the checks again, showing progress, until every one has passed, at most "
         "SECONDS (e.g. right after `docker compose up -d`); exit 1 with the failing ones then",
     )
     parser.set_defaults(handler=handle)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value <= 3600:
-        raise argparse.ArgumentTypeError(f"must be above 0 and at most 3600, got {text}")
-    return value

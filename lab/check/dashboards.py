@@ -30,9 +30,9 @@ from lab.check.targeting import target_file, target_of
 from lab.kit.clients.base import ServiceError, ServiceUnreachable
 from lab.kit.clients.grafana import PanelQuery
 from lab.kit.context import LabContext
+from lab.kit.target import Target
 from lab.spec.model import Spec
 from lab.spec.rag import SPEC
-from lab.target.model import Target
 
 NAME = "dashboards"
 TITLE = "Grafana shows p95 latency, error rate, cache hit rate and cost, with data"

@@ -35,8 +35,8 @@ from lab.check.targeting import target_file, target_of
 from lab.kit.clients.app import QueryReply
 from lab.kit.context import LabContext
 from lab.kit.polling import Timeout, poll_until
+from lab.kit.target import OWN_STACK, QUESTION_PLACEHOLDER, LogsTarget, Target
 from lab.spec.rag import LOG_LIFECYCLE
-from lab.target.model import OWN_STACK, QUESTION_PLACEHOLDER, LogsTarget, Target
 
 NAME = "logs"
 TITLE = "A request can be traced through the logs by its correlation id"

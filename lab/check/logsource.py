@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from lab.kit.docker_engine import EngineUnavailable, compose_containers, named_container
 
 if TYPE_CHECKING:
-    from lab.target.model import Target
+    from lab.kit.target import Target
 
 #: How long a log command (`kubectl logs ...`) may take before the check gives up on it.
 COMMAND_TIMEOUT_SECONDS = 30.0

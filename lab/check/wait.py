@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from lab.kit.exit_codes import ExitCode
-from lab.kit.options import Subparsers, add_endpoint_flags, settings_from
+from lab.kit.options import Subparsers, add_endpoint_flags, seconds, settings_from
 from lab.kit.settings import LabSettings
 
 
@@ -135,7 +135,7 @@ def add(subparsers: Subparsers) -> None:
         "and the dashboard is served); on timeout, say what each is still missing.",
     )
     add_endpoint_flags(parser)
-    parser.add_argument("--timeout", type=float, default=180, help="seconds (default 180)")
+    parser.add_argument("--timeout", type=seconds(), default=180, help="seconds (default 180)")
     parser.add_argument(
         "--without",
         action="append",

@@ -10,6 +10,7 @@ from lab.kit.options import (
     Subparsers,
     add_admin_token_flag,
     add_endpoint_flags,
+    seconds,
     settings_from,
 )
 
@@ -73,5 +74,5 @@ def add(subparsers: Subparsers) -> None:
     parser.add_argument("name", nargs="?", help="the drill; `--list` shows them")
     parser.add_argument("--list", action="store_true", help="list the drills")
     add_admin_token_flag(parser)
-    parser.add_argument("--timeout", type=float, default=600, help="seconds per step")
+    parser.add_argument("--timeout", type=seconds(), default=600, help="seconds per step")
     parser.set_defaults(handler=handle)

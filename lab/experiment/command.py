@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -12,21 +11,9 @@ from lab.kit.options import (
     Subparsers,
     add_admin_token_flag,
     add_endpoint_flags,
+    positive,
     settings_from,
 )
-
-
-def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-        return value
-
-    return parse
 
 
 def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
@@ -105,22 +92,28 @@ def add(subparsers: Subparsers) -> None:
         "(a smoke test: too few to show the target)",
     )
     parser.add_argument(
-        "--requests", type=_positive(int), metavar="N", help="requests per arm (overrides)"
+        "--requests",
+        type=positive(int),
+        metavar="N",
+        help="requests per arm (overrides)",
     )
     parser.add_argument(
-        "--rate", type=_positive(float), metavar="PER_SECOND", help="mean requests per second"
+        "--rate",
+        type=positive(float),
+        metavar="PER_SECOND",
+        help="mean requests per second",
     )
     parser.add_argument("--seed", type=int, default=2024, help="traffic seed (default 2024)")
     parser.add_argument(
         "--concurrency",
-        type=_positive(int),
+        type=positive(int),
         default=32,
         metavar="N",
         help="most requests in flight (default 32)",
     )
     parser.add_argument(
         "--request-timeout",
-        type=_positive(float),
+        type=positive(float),
         default=30.0,
         metavar="SECONDS",
         help="client timeout of one query; a timeout counts as an error (default 30)",

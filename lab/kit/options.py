@@ -7,10 +7,15 @@ Endpoint flags override the LAB_* environment variables, which override the defa
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from lab.kit.settings import LabSettings
+from pydantic import ValidationError
+
+from lab.kit.exit_codes import BadInput
+from lab.kit.settings import LabSettings, describe_errors
 
 #: What `add(subparsers)` of each subcommand module receives.
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -64,7 +69,8 @@ def add_admin_token_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from(args: argparse.Namespace) -> LabSettings:
-    """`LabSettings` with the flags given on the command line in place of their variables."""
+    """`LabSettings` with the flags given on the command line in place of their variables;
+    `BadInput` names each flag or variable whose value is wrong, and what it takes."""
     overrides: dict[str, Any] = {
         name: getattr(args, name)
         for name in (
@@ -79,4 +85,46 @@ def settings_from(args: argparse.Namespace) -> LabSettings:
     }
     if "grafana" in (getattr(args, "without", None) or []):
         overrides["check_grafana"] = False
-    return LabSettings(**overrides)
+    try:
+        return LabSettings(**overrides)
+    except ValidationError as exc:
+        flags = {name: "--" + name.replace("_", "-") for name in overrides}
+        raise BadInput(describe_errors(exc, flags=flags)) from None
+
+
+def number(
+    kind: type[int] | type[float],
+    *,
+    minimum: float,
+    maximum: float = math.inf,
+    exclusive_minimum: bool = False,
+    unit: str = "",
+) -> Callable[[str], float]:
+    """An argparse `type`: a finite number in a range, or a message that says the range."""
+    above = "above" if exclusive_minimum else "at least"
+    bound = f"{above} {minimum:g}" + (f" and at most {maximum:g}" if maximum < math.inf else "")
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a {'whole number' if kind is int else 'number'}{unit}"
+            ) from None
+        too_low = value <= minimum if exclusive_minimum else value < minimum
+        if not math.isfinite(value) or too_low or value > maximum:
+            raise argparse.ArgumentTypeError(f"must be {bound}{unit}, got {text}")
+        return value
+
+    return parse
+
+
+def seconds(*, maximum: float = 24 * 3600, zero: bool = True) -> Callable[[str], float]:
+    """An argparse `type` for a wait: finite seconds up to `maximum`; 0 (where `zero`)
+    means one look and no waiting."""
+    return number(float, minimum=0, maximum=maximum, exclusive_minimum=not zero, unit=" seconds")
+
+
+def positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    """An argparse `type`: a finite number above 0 (a count, a rate)."""
+    return number(kind, minimum=0, exclusive_minimum=True)

@@ -24,6 +24,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lab.kit.exit_codes import BadInput
 from lab.kit.settings import LabSettings, reveal
 from lab.spec.rag import CORRELATION_HEADER, SCRAPING
 
@@ -124,7 +125,7 @@ SETTINGS_FIELDS = {
 }
 
 
-class TargetFileError(ValueError):
+class TargetFileError(BadInput):
     """The target file cannot be read or does not describe a target; says which and why."""
 
 
@@ -175,8 +176,6 @@ def load_target(settings: LabSettings, cwd: Path | None = None) -> Target:
         value = getattr(settings, field)
         if field == "grafana_token":
             value = reveal(value)
-        elif field == "alert_sink_url" and value == "":
-            value = None  # LAB_ALERT_SINK_URL= : the stack has no lab alert sink
         part, _, name = dotted.rpartition(".")
         (data.setdefault(part, {}) if part else data)[name] = value
     if not data:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
 from lab.kit import owned_files
+from lab.kit.exit_codes import BadInput
 
 
 class ScenarioState(BaseModel):
@@ -29,7 +31,7 @@ class ScenarioState(BaseModel):
         return max(0.0, ((now or datetime.now(UTC)) - self.started_at).total_seconds())
 
 
-class StateError(Exception):
+class StateError(BadInput):
     """The state file exists but cannot be read: `lab scenario reset` clears it."""
 
 
@@ -41,13 +43,12 @@ class StateStore:
 
     def load(self) -> ScenarioState | None:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            return ScenarioState.model_validate(json.loads(self.path.read_bytes()))
         except FileNotFoundError:
             return None
-        try:
-            return ScenarioState.model_validate(json.loads(text))
-        except (ValueError, ValidationError) as exc:
-            raise StateError(f"{self.path} cannot be read ({exc})") from exc
+        except (OSError, ValueError, ValidationError) as exc:  # bytes, a directory, a shape
+            problem = exc.strerror if isinstance(exc, OSError) else str(exc).splitlines()[0]
+            raise StateError(f"{self.path} is not a scenario's state ({problem})") from None
 
     def save(self, state: ScenarioState) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,6 +59,9 @@ class StateStore:
 
     def clear(self) -> bool:
         """Forget the running scenario; True when there was one."""
+        if self.path.is_dir() and not self.path.is_symlink():
+            shutil.rmtree(self.path)  # whatever stands there is not a running scenario
+            return True
         try:
             self.path.unlink()
         except FileNotFoundError:

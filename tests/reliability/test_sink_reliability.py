@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from lab.kit.polling import poll_until
 from tests.reliability.conftest import ServerFactory, notification, raw_exchange
 
 MIB = 1024 * 1024
@@ -81,7 +82,16 @@ def test_no_acknowledged_alert_is_lost_when_killed_under_load(
                         return
 
         sender = threading.Thread(target=send)
+        acknowledged_before = len(acknowledged)
         sender.start()
+        # The kill lands at a random moment once this round's first notification is
+        # acknowledged: a fixed sleep alone found none acknowledged on a loaded machine.
+        poll_until(
+            lambda before=acknowledged_before: True if len(acknowledged) > before else None,
+            timeout=30,
+            interval=0.02,
+            describe="this round's first acknowledged notification",
+        )
         time.sleep(rng.uniform(0.2, 0.5))
         sink.kill()
         stop.set()

@@ -13,7 +13,7 @@ failing = False
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         global failing
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path == "/fail":
@@ -27,7 +27,7 @@ class Handler(BaseHTTPRequestHandler):
             received.append(json.loads(body or b"null"))
         self._answer(200, {"ok": True})
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._answer(200, received if self.path == "/received" else {"ok": True})
 
     def _answer(self, status: int, body: object) -> None:

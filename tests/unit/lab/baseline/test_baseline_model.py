@@ -268,3 +268,40 @@ def test_the_verdict_judges_the_band_by_the_interval(
 def test_one_error_is_singular() -> None:
     """The sentence says "1 error in", not "1 errors in"."""
     assert "1 error in 19 requests" in model.describe_error_rate(_baseline(19, 1))
+
+
+def test_a_counter_the_app_does_not_export_is_absent_not_zero() -> None:
+    """A course app has no rag_retries_total: retries per request is not measured (None) and
+    the counter is named absent, where it used to read 0.000."""
+    inc = increases(
+        [
+            series("rag_requests_total", [(0, 0), (60, 100)]),
+            series("rag_errors_total", [(0, 0), (60, 1)]),
+            series("rag_cost_usd_total", [(0, 0), (60, 0.2)]),
+        ]
+    )
+    assert inc is not None
+    body = model.figures(inc)
+    assert body["retries_per_request"] is None
+    assert "rag_retries_total" in body["absent_metrics"]
+    assert "rag_cost_usd_total" not in body["absent_metrics"]
+    assert body["cost_per_query_usd"] == pytest.approx(0.002)
+
+
+@responses.activate
+def test_the_baseline_reads_only_the_apps_job() -> None:
+    """The raw-sample selector carries the job, so a second job's series never mix in."""
+    responses.get(f"{BASE}/api/v1/query", json=matrix())
+    baseline = model.measure(PrometheusClient(BASE), "15m", NOW, job="rag_pipeline")
+    query = responses.calls[0].request.url or ""
+    assert "job%3D%22rag_pipeline%22" in query
+    assert baseline.job == "rag_pipeline"
+
+
+def test_panel_queries_are_scoped_to_the_job() -> None:
+    """Every rag_* selector of a chart's query gets the job, existing matchers kept."""
+    expr = 'sum(rate(rag_errors_total[5m])) / sum(rate(rag_requests_total{x="1"}[5m]))'
+    assert model.scope_to_job(expr, "j") == (
+        'sum(rate(rag_errors_total{job="j"}[5m])) / '
+        'sum(rate(rag_requests_total{job="j", x="1"}[5m]))'
+    )

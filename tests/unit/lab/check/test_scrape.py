@@ -62,7 +62,7 @@ def down_or_gone(*instances: str) -> dict[str, object]:
 
 
 def jobs(*names: str) -> dict[str, object]:
-    """Prometheus's answer to `count by (job) (rag_build_info)`."""
+    """Prometheus's answer to `count by (job) (...rag_requests_total...)`."""
     result = [{"metric": {"job": name}, "value": [0, "1"]} for name in names]
     return {"status": "success", "data": {"resultType": "vector", "result": result}}
 
@@ -183,3 +183,52 @@ def test_three_replicas_up_pass_with_each_named() -> None:
     assert result.status is Status.PASS, result.evidence
     assert result.data["replicas_up"] == 3
     assert sum("UP, last scrape" in line for line in result.evidence) == 3
+
+
+def learner_context(scrape_job: str | None = None) -> LabContext:
+    from lab.kit.target import Target
+
+    learner = Target(own_stack=False, app_url=APP, prometheus_url=PROM, scrape_job=scrape_job)
+    return LabContext.from_settings(LabSettings(http_timeout_seconds=0.5), target=learner)
+
+
+def learner_target(job: str) -> dict[str, object]:
+    scraped = target()
+    scraped["labels"] = {"job": job, "instance": "rag-app:8000"}
+    return scraped
+
+
+@responses.activate
+def test_a_learners_job_is_the_one_exporting_rag_requests_total() -> None:
+    """No job configured: the one job with rag_requests_total is the app's, and the replica
+    and one-job checks are asked about it (no rag_build_info needed)."""
+    responses.get(f"{APP}/metrics", body=METRICS)
+    responses.get(f"{PROM}/api/v1/query", json=jobs("rag_pipeline"))
+    responses.get(f"{PROM}/api/v1/targets", json=targets(learner_target("rag_pipeline")))
+    responses.get(f"{PROM}/api/v1/query", json=down_or_gone())
+    responses.get(f"{PROM}/api/v1/query", json=jobs("rag_pipeline"))
+    result = scrape.run(learner_context())
+    assert result.status is Status.PASS, result.evidence
+    assert result.data["job"] == "rag_pipeline"
+    queries = [
+        c.request.url or "" for c in responses.calls if "/api/v1/query" in (c.request.url or "")
+    ]
+    assert all("rag_build_info" not in q for q in queries)
+    assert "rag_pipeline" in queries[1]  # the replica-gone query is built from the job
+
+
+@responses.activate
+def test_a_configured_job_prometheus_lacks_names_the_learners_config_file() -> None:
+    """The target's job missing from Prometheus: the fix names the learner's prometheus.yml
+    as Prometheus loaded it, not the lab's."""
+    responses.get(f"{APP}/metrics", body=METRICS)
+    responses.get(f"{PROM}/api/v1/targets", json=targets(learner_target("rag_app")))
+    responses.get(
+        f"{PROM}/api/v1/status/flags",
+        json={"status": "success", "data": {"config.file": "/etc/prometheus/prometheus.yml"}},
+    )
+    result = scrape.run(learner_context("rag_pipeline"))
+    assert result.status is Status.FAIL
+    assert "no active target with job='rag_pipeline'" in result.evidence[-1]
+    assert "/etc/prometheus/prometheus.yml" in (result.fix or "")
+    assert "to prometheus/prometheus.yml" not in (result.fix or "")

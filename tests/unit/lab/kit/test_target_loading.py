@@ -81,12 +81,15 @@ def test_a_bad_file_is_named_with_what_is_wrong(tmp_path: Path, text: str, named
     assert str(path) in str(caught.value)
 
 
-def test_the_cli_reports_a_bad_file_without_a_traceback(tmp_path: Path) -> None:
+def test_the_cli_reports_a_bad_file_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`lab check --target` with a typo exits 2 with the file and field, not a traceback."""
     import io
 
     path = tmp_path / "t.yaml"
     path.write_text("scrape_jobb: x\n")
-    out = io.StringIO()
-    assert run(["check", "--target", str(path), "--only", "scrape"], out) is ExitCode.USAGE
-    assert "scrape_jobb" in out.getvalue()
+    assert (
+        run(["check", "--target", str(path), "--only", "scrape"], io.StringIO()) is ExitCode.USAGE
+    )
+    assert "scrape_jobb" in capsys.readouterr().err
