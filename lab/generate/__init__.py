@@ -17,7 +17,7 @@ from lab.generate import (
     kubernetes,
     prometheus_config,
     prometheus_rules,
-    promtool_tests,
+    promtool,
     scenario_variants,
 )
 from lab.generate._output import GeneratedFile
@@ -42,7 +42,7 @@ def render_all(spec: Spec) -> list[GeneratedFile]:
     files = [
         *prometheus_config.render(spec),
         *prometheus_rules.render(spec),
-        *promtool_tests.render(spec),
+        *promtool.render(spec),
         *alertmanager.render(spec),
         *grafana.render(spec),
         *kubernetes.render(spec),

@@ -108,6 +108,7 @@ class Threshold:
 
 
 # --- Test fixtures: how the promtool tests make an alert's query take a given value. ---
+# Their behaviour (series, probes, labels) is one class each in lab/generate/promtool/fixtures.py.
 
 
 @dataclass(frozen=True)

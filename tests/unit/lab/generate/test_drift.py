@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from lab.cli import run
-from lab.generate import grafana, promtool_tests, render_all
+from lab.generate import grafana, promtool, render_all
 from lab.kit.exit_codes import ExitCode
 from lab.spec import SPEC
 
@@ -80,7 +80,7 @@ def test_changing_a_threshold_changes_rule_test_and_dashboard() -> None:
     board = json.loads(after[f"{grafana.DASHBOARDS_DIR}/rag-overview.json"])
     p95 = next(p for p in board["panels"] if p["title"] == "p95 Latency")
     assert p95["fieldConfig"]["defaults"]["thresholds"]["steps"][-1]["value"] == 1.0
-    assert promtool_tests.file_name(changed_spec.alert("HighP95Latency")) in after
+    assert promtool.file_name(changed_spec.alert("HighP95Latency")) in after
 
 
 def test_changed_threshold_tests_pass_promtool(tmp_path: Path, tool: object) -> None:

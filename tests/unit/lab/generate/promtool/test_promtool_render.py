@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 import yaml
 
-from lab.generate import promtool_tests
+from lab.generate import promtool
+from lab.generate.promtool import notation
 from lab.spec import SPEC
 from lab.spec.humanize import humanize_duration, humanize_percentage
 
 
 def _groups(alert_name: str, spec: Any = SPEC) -> list[dict[str, Any]]:
-    file = promtool_tests.render_alert_tests(spec.alert(alert_name), spec)
+    file = promtool.render_alert_tests(spec.alert(alert_name), spec)
     groups: list[dict[str, Any]] = yaml.safe_load(file.content)["tests"]
     return groups
 
@@ -35,7 +36,7 @@ def test_every_alert_is_tested_firing_quiet_pending_and_resolving(alert: str) ->
 
 def test_each_case_has_a_comment_naming_its_behaviour() -> None:
     """A YAML comment precedes every test group and repeats its name."""
-    file = promtool_tests.render_alert_tests(SPEC.alert("HighErrorRate"), SPEC)
+    file = promtool.render_alert_tests(SPEC.alert("HighErrorRate"), SPEC)
     for group in yaml.safe_load(file.content)["tests"]:
         assert f"  # {group['name']}\n  - name: {group['name']}" in file.content
 
@@ -115,7 +116,7 @@ def test_a_threshold_that_makes_the_healthy_value_fire_is_rejected() -> None:
     """The generator refuses a spec whose fixture's healthy value would itself alert."""
     spec = SPEC.with_threshold("AlertmanagerNotConnected", 2)
     with pytest.raises(ValueError, match="healthy value breaches"):
-        promtool_tests.render_alert_tests(spec.alert("AlertmanagerNotConnected"), spec)
+        promtool.render_alert_tests(spec.alert("AlertmanagerNotConnected"), spec)
 
 
 def test_breaker_alert_fires_on_a_half_open_scrape_and_holds_through_the_flapping() -> None:
@@ -165,10 +166,10 @@ def test_share_fixture_keeps_the_part_inside_the_whole() -> None:
     assert 'level="primary"' in rest["series"]
     part_step = float(part["values"].split()[0].split("+")[1].split("x")[0])
     rest_step = float(rest["values"].split()[0].split("+")[1].split("x")[0])
-    assert part_step + rest_step == promtool_tests.REQUESTS_PER_STEP
+    assert part_step + rest_step == notation.REQUESTS_PER_STEP
     threshold = SPEC.alert("SustainedFallback").threshold
     assert threshold is not None
-    assert threshold.value < part_step / promtool_tests.REQUESTS_PER_STEP < 1.1 * threshold.value
+    assert threshold.value < part_step / notation.REQUESTS_PER_STEP < 1.1 * threshold.value
 
 
 def _percent_after(names: list[str], prefix: str) -> float:
@@ -206,9 +207,7 @@ def test_error_rate_is_tested_with_two_replicas_one_result_for_the_job() -> None
     groups = {g["name"]: g for g in _groups("HighErrorRate")}
     fires = next(g for n, g in groups.items() if "one of two replicas" in n and " fires " in n)
     quiet = next(g for n, g in groups.items() if "one of two replicas" in n and "never" in n)
-    instances = {
-        promtool_tests.series_labels(s["series"])["instance"] for s in fires["input_series"]
-    }
+    instances = {notation.series_labels(s["series"])["instance"] for s in fires["input_series"]}
     assert len(instances) == 2
     (check,) = fires["alert_rule_test"]
     (alert,) = check["exp_alerts"]
@@ -234,8 +233,6 @@ def test_rag_app_down_is_tested_per_replica() -> None:
 
 def test_with_instance_needs_exactly_one_instance_label() -> None:
     """Replacing the instance of a selector without one is an error, not a silent no-op."""
-    assert promtool_tests.with_instance('x{job="a", instance="b"}', "c") == (
-        'x{job="a", instance="c"}'
-    )
+    assert notation.with_instance('x{job="a", instance="b"}', "c") == ('x{job="a", instance="c"}')
     with pytest.raises(ValueError, match="no one instance"):
-        promtool_tests.with_instance('x{job="a"}', "c")
+        notation.with_instance('x{job="a"}', "c")
