@@ -9,6 +9,9 @@ out:
   why a copy would drift), pure Python with no app dependencies;
 - the in-process experiment builds the sample app on a virtual clock
   (`build_in_process_app`), which needs the `app` extra and imports it only when called.
+
+The Kubernetes render's loadgen probe also reads the file the loadgen renews
+(`LOADGEN_HEARTBEAT_FILE`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
+from sample_rag_app.services.loadgen.heartbeat import HEARTBEAT_FILE as LOADGEN_HEARTBEAT_FILE
 from sample_rag_app.services.loadgen.questions import POPULAR_QUESTIONS, QuestionSource
 from sample_rag_app.services.loadgen.settings import LoadgenSettings
 
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
     from sample_rag_app.clock import VirtualClock
 
 __all__ = [
+    "LOADGEN_HEARTBEAT_FILE",
     "POPULAR_QUESTIONS",
     "LoadgenSettings",
     "QuestionSource",

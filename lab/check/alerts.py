@@ -32,6 +32,7 @@ from lab.check.evidence import Evidence, run_check
 from lab.check.result import CheckFailed, CheckResult, Status
 from lab.check.routing import Delivery, deliveries
 from lab.check.rules import assess_course_rules, describe
+from lab.kit import receivers
 from lab.kit.clients import ServiceError
 from lab.kit.clients.alert_sink import AlertSinkClient
 from lab.kit.clients.alertmanager import PostableAlert
@@ -209,7 +210,10 @@ def _routed(ctx: LabContext, labels: dict[str, str], evidence: Evidence) -> list
     routed = deliveries(ctx.alertmanager.config(), labels)
     names = [d.receiver for d in routed]
     expected = ctx.target.alerting.receivers
-    unreached = [name for name in expected if name not in names]
+    # On a cluster the operator names them `<namespace>/<config>/<name>`: either form counts.
+    unreached = [
+        name for name in expected if not any(receivers.is_receiver(got, name) for got in names)
+    ]
     if unreached:
         raise CheckFailed(
             f"a warning is routed to {', '.join(names) or 'no receiver'}, not to "
@@ -315,10 +319,13 @@ def _delivered_to_sink(ctx: LabContext, alert: _TestAlert, evidence: Evidence) -
             f"the notification lost the value/threshold annotations: {carried}",
             fix="the receiver must keep the alert's annotations",
         )
+    # Named as its route names it: prometheus-operator prefixes `<namespace>/<config>/`.
+    receiver = receivers.local_name(str(firing.get("receiver") or "?"))
     evidence.add(
-        f"✓ test alert reached the sink in {notify_seconds:.1f}s "
+        f"✓ test alert reached the sink (receiver {receiver}) in {notify_seconds:.1f}s "
         f"(deadline {deadline:.0f}s) with value {sent['value']} and threshold {sent['threshold']}",
         notify_seconds=round(notify_seconds, 1),
+        receiver=receiver,
     )
     alert.resolve()
     assert alert.resolved_at is not None
@@ -369,11 +376,11 @@ def _delivered_by_alertmanager(
         interval=SINK_POLL_SECONDS,
         describe="the test alert in Alertmanager",
     )
-    receivers = sorted({r.get("name", "") for a in held for r in a.get("receivers", [])})
+    held_for = sorted({r.get("name", "") for a in held for r in a.get("receivers", [])})
     evidence.add(
         f"✓ Alertmanager holds the test alert ({RUN_LABEL}={alert.run_id}) for "
-        f"{', '.join(receivers) or 'no receiver'}",
-        receivers=receivers,
+        f"{', '.join(held_for) or 'no receiver'}",
+        receivers=held_for,
     )
     integrations = sorted({i for d in routed for i in d.integrations})
     wait = max(d.group_wait_seconds for d in routed)

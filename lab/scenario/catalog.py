@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from lab.check import alerts, logs, scrape
 from lab.check.result import CheckResult
+from lab.kit import receivers
 from lab.scenario.live import Lab
 from lab.scenario.model import Fault, Grading, Probe, Scenario, Signal
 from lab.spec.rag import HIGH_P95_LATENCY, LOG_LIFECYCLE, LOW_RATE_LIMIT_HEADROOM, SPEC
@@ -95,12 +96,14 @@ def _unknown_histograms(lab: Lab) -> set[str]:
 
 
 def _silent_receivers(lab: Lab) -> set[str]:
-    """Receivers of the running Alertmanager config with no integration at all."""
+    """Receivers of the running Alertmanager config with no integration at all, by either
+    name a prometheus-operator Alertmanager gives them (`lab.kit.receivers`)."""
     config = yaml.safe_load(lab.alertmanager.config_text()) or {}
     return {
-        str(receiver.get("name"))
+        name
         for receiver in config.get("receivers", [])
         if not any(key.endswith("_configs") for key in receiver)
+        for name in receivers.names(str(receiver.get("name")))
     }
 
 

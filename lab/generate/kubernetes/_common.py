@@ -20,6 +20,14 @@ IMAGE = "rag-observability-lab/python"
 IMAGE_TAG = "dev"
 # The Dockerfile's `USER 10001:10001`.
 RUN_AS = 10001
+# What the operator's objects and the chart values were read against (the chart's values.yaml
+# and templates, the operator's pkg/alertmanager); the CRDs the tests validate against are
+# that chart's (tests/unit/lab/generate/kubernetes/crds/README.md).
+CHART_VERSION = "88.5.3"
+OPERATOR_VERSION = "v0.93.1"
+READ_AGAINST = (
+    f"Read against kube-prometheus-stack {CHART_VERSION} (prometheus-operator {OPERATOR_VERSION})."
+)
 
 
 @dataclass(frozen=True)
@@ -63,8 +71,10 @@ def metadata(name: str, *, extra: dict[str, str] | None = None) -> dict[str, Any
     return {"name": name, "labels": {"app.kubernetes.io/part-of": PART_OF, **(extra or {})}}
 
 
-def manifest(directory: str, file: str, resource: dict[str, Any]) -> GeneratedFile:
-    return GeneratedFile(f"{directory}/{file}", to_yaml(resource))
+def manifest(
+    directory: str, file: str, resource: dict[str, Any], *, comment: str = ""
+) -> GeneratedFile:
+    return GeneratedFile(f"{directory}/{file}", to_yaml(resource, comment=comment))
 
 
 def kustomization(spec: Spec, directory: str, resources: list[str], **fields: Any) -> GeneratedFile:

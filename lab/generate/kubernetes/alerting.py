@@ -6,6 +6,13 @@ two cannot disagree. What the CRD cannot say, or says differently:
 - the operator nests the config's route under the cluster's root route, with
   `continue: true`, and the top route matches the lab's own alert names, so only the lab's
   alerts reach its receivers (see the chart values' matcher strategy);
+- the operator prefixes every receiver name with `<namespace>/<config name>/`, so the
+  sink records `rag-lab/rag-observability-lab/alert-sink` where compose says `alert-sink`
+  (`lab.kit.receivers` reads both as one);
+- under matcher strategy `None` the operator adds no namespace matcher to the inhibit
+  rules either (pkg/alertmanager/amcfg.go, `noopEnforcer`), so they would apply to every
+  alert of the Alertmanager: each rule's source and target also match the lab's alert
+  names, so a critical alert of another team never mutes anyone's warning through them;
 - the webhook reaches the alert sink by its cluster DNS name, in the lab's namespace;
 - Slack and email (`lab generate --with-slack/--with-email`) read secrets from files in
   compose; here they would be Secret references, which the lab does not render.
@@ -19,6 +26,7 @@ from typing import Any
 from lab.generate import alertmanager
 from lab.generate._output import GeneratedFile
 from lab.generate.kubernetes._common import (
+    READ_AGAINST,
     kustomization,
     manifest,
     metadata,
@@ -73,10 +81,12 @@ def _receiver(receiver: dict[str, Any], spec: Spec) -> dict[str, Any]:
     return {"name": receiver["name"], "webhookConfigs": hooks}
 
 
-def _inhibit_rule(rule: dict[str, Any]) -> dict[str, Any]:
+def _inhibit_rule(rule: dict[str, Any], scope: dict[str, str]) -> dict[str, Any]:
+    """Compose's rule, its source and target both narrowed to `scope` (see above)."""
     return {
-        "sourceMatch": [matcher(m) for m in rule["source_matchers"]],
-        "targetMatch": [matcher(m) for m in rule["target_matchers"]],
+        # Copies: one object repeated would be dumped as a YAML anchor and aliases.
+        "sourceMatch": [*(matcher(m) for m in rule["source_matchers"]), dict(scope)],
+        "targetMatch": [*(matcher(m) for m in rule["target_matchers"]), dict(scope)],
         "equal": rule["equal"],
     }
 
@@ -86,15 +96,20 @@ def lab_alert_names(spec: Spec) -> list[str]:
     return [*(a.name for a in spec.alerts), spec.routing.synthetic.alertname]
 
 
+def lab_alerts_matcher(spec: Spec) -> dict[str, str]:
+    """The lab's alerts, and no other alert of the cluster, by name."""
+    # Alertmanager anchors a regex matcher; alert names are CamelCase (no metacharacters).
+    return {"name": "alertname", "value": "|".join(lab_alert_names(spec)), "matchType": "=~"}
+
+
 def from_compose(compose: dict[str, Any], spec: Spec) -> dict[str, Any]:
     """An Alertmanager configuration mapping as the AlertmanagerConfig's spec."""
+    scope = lab_alerts_matcher(spec)
     route = _route(compose["route"])
-    # Alertmanager anchors a regex matcher; alert names are CamelCase (no metacharacters).
-    names = "|".join(lab_alert_names(spec))
-    route["matchers"] = [{"name": "alertname", "value": names, "matchType": "=~"}]
+    route["matchers"] = [dict(scope)]
     return {
         "route": route,
-        "inhibitRules": [_inhibit_rule(r) for r in compose["inhibit_rules"]],
+        "inhibitRules": [_inhibit_rule(r, scope) for r in compose["inhibit_rules"]],
         "receivers": [_receiver(r, spec) for r in compose["receivers"]],
     }
 
@@ -108,6 +123,18 @@ def alertmanager_config(spec: Spec) -> dict[str, Any]:
     }
 
 
+def _note(spec: Spec) -> str:
+    return f"""\
+{READ_AGAINST}
+What the operator makes of it (pkg/alertmanager/amcfg.go):
+- the route is nested first under the Alertmanager's root route, with `continue: true`;
+- receiver names become {spec.kubernetes.namespace}/{CONFIG_NAME}/<name> (what the sink records);
+- with the chart values' matcher strategy None, neither the route nor the inhibit rules
+  get a namespace matcher, so both match on the lab's alert names.
+"""
+
+
 def render(spec: Spec) -> list[GeneratedFile]:
-    objects = [manifest(DIRECTORY, "alertmanagerconfig.yaml", alertmanager_config(spec))]
+    config = alertmanager_config(spec)
+    objects = [manifest(DIRECTORY, "alertmanagerconfig.yaml", config, comment=_note(spec))]
     return [*objects, kustomization(spec, DIRECTORY, resource_files(objects, DIRECTORY))]

@@ -16,6 +16,7 @@ from typing import Any
 
 from lab.generate._output import GeneratedFile, to_yaml
 from lab.generate.kubernetes._common import (
+    READ_AGAINST,
     app_endpoint,
     kustomization,
     labels,
@@ -75,13 +76,10 @@ def chart_values(spec: Spec) -> dict[str, Any]:
     """The kube-prometheus-stack values the lab's objects need (see the file's comment)."""
     return {
         "prometheus": {"prometheusSpec": {"enableFeatures": ["exemplar-storage"]}},
+        # No alertmanagerConfigNamespaceSelector: the chart's default `{}` already selects
+        # every namespace, the lab's included; any selector would narrow it (see the note).
         "alertmanager": {
-            "alertmanagerSpec": {
-                "alertmanagerConfigNamespaceSelector": {
-                    "matchLabels": {"kubernetes.io/metadata.name": spec.kubernetes.namespace}
-                },
-                "alertmanagerConfigMatcherStrategy": {"type": "None"},
-            }
+            "alertmanagerSpec": {"alertmanagerConfigMatcherStrategy": {"type": "None"}}
         },
         "grafana": {"sidecar": {"datasources": {"uid": spec.datasource_uid}}},
     }
@@ -90,15 +88,20 @@ def chart_values(spec: Spec) -> dict[str, Any]:
 def _values_note(spec: Spec) -> str:
     release, namespace = spec.kubernetes.release, spec.kubernetes.namespace
     return f"""\
-Values for the kube-prometheus-stack Helm chart (not a kustomize resource):
+Values for the kube-prometheus-stack Helm chart (not a kustomize resource).
+{READ_AGAINST}
   helm upgrade --install {release} prometheus-community/kube-prometheus-stack \\
     --namespace monitoring --create-namespace -f {VALUES_PATH}
 - exemplar-storage: the p95 panels link a slow bucket to its request (as in compose).
-- alertmanagerConfigNamespaceSelector: by default Alertmanager reads AlertmanagerConfigs
-  from its own namespace only; this adds the lab's.
+- alertmanagerConfigNamespaceSelector is left at the chart's default, {{}}: every
+  namespace, "{namespace}" included (only a null selector means Alertmanager's own
+  namespace alone). Setting any selector here would narrow it for every team.
 - alertmanagerConfigMatcherStrategy None: the default (OnNamespace) routes only alerts
   labelled namespace="{namespace}", and the lab's rules aggregate by job (no namespace
   label), so the lab's AlertmanagerConfig matches on the lab's alert names instead.
+  The strategy is Alertmanager-wide: no AlertmanagerConfig it selects gets the namespace
+  matcher any more, another team's included. Keep it off a shared Alertmanager, or give
+  every other team's AlertmanagerConfig its own namespace matcher.
 - grafana.sidecar.datasources.uid: the dashboard's panels name the datasource by uid.
 """
 

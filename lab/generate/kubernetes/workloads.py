@@ -32,6 +32,7 @@ from lab.generate.kubernetes._common import (
     sink_endpoint,
 )
 from lab.spec.model import Spec
+from sample_rag_app.harness import LOADGEN_HEARTBEAT_FILE
 
 DIRECTORY = "sample_rag_app/kubernetes"
 LOADGEN = "loadgen"
@@ -154,11 +155,28 @@ def app_deployment(spec: Spec) -> dict[str, Any]:
     return _deployment(app.name, container, replicas=spec.kubernetes.app_replicas, volumes=_tmp())
 
 
+def _heartbeat_probe(*, period: int, failures: int) -> dict[str, Any]:
+    """The loadgen serves no port: it writes until when it counts as alive (renewed by every
+    request that finishes, failed or not), and the probe compares that with the clock. A
+    shell, `date` and `cat`: no Python started per probe."""
+    check = f'test "$(date +%s)" -lt "$(cat {LOADGEN_HEARTBEAT_FILE})"'
+    return {
+        "exec": {"command": ["sh", "-c", check]},
+        "periodSeconds": period,
+        "timeoutSeconds": 2,
+        "failureThreshold": failures,
+    }
+
+
 def loadgen_deployment(spec: Spec) -> dict[str, Any]:
-    """No probe: the loadgen serves no port, and exits (to be restarted) when it fails."""
+    """Restarted when its requests stop finishing (its scheduler or workers stuck), not when
+    the app fails them; no readiness probe, as no Service sends it anything."""
     container = {
         "command": ["python", "-m", "sample_rag_app.services.loadgen"],
         "env": _env({"LOADGEN_TARGET_URL": app_endpoint(spec).in_namespace_url}),
+        # Its first readiness poll of the app writes the file, a second or so after start.
+        "startupProbe": _heartbeat_probe(period=2, failures=30),
+        "livenessProbe": _heartbeat_probe(period=20, failures=3),
         "resources": _resources(64),
     }
     return _deployment(LOADGEN, container, volumes=_tmp())

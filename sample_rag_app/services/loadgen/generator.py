@@ -1,7 +1,8 @@
 """The load generator: Poisson arrivals at a steady mean rate, sent from a thread pool.
 
 It never crashes on the app's errors or timeouts: each outcome is counted and logged,
-and a progress line summarises them periodically. With several replicas behind one name
+and a progress line summarises them periodically. It serves no port, so its liveness is a
+file (`Heartbeat`) that a probe reads. With several replicas behind one name
 (compose's DNS for `--scale app=N`), each request goes to the next of the name's current
 addresses (`ReplicaRotation`), so the traffic spreads evenly and a replica that leaves the
 name stops getting any.
@@ -18,12 +19,14 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
 import structlog
 
 from sample_rag_app.runtime.correlation import CORRELATION_HEADER
+from sample_rag_app.services.loadgen.heartbeat import HEARTBEAT_FILE, Heartbeat
 from sample_rag_app.services.loadgen.questions import QuestionSource
 from sample_rag_app.services.loadgen.settings import LoadgenSettings
 
@@ -92,8 +95,10 @@ class LoadGenerator:
         session_factory: Callable[[], requests.Session] = requests.Session,
         clock: Callable[[], float] = time.monotonic,
         resolve: Resolver = resolve_addresses,
+        heartbeat_file: Path | None = HEARTBEAT_FILE,
     ) -> None:
         self.settings = settings
+        self._heartbeat = Heartbeat.for_settings(settings, heartbeat_file)
         self._rng = rng or random.Random(settings.seed)
         self._questions = QuestionSource(self._rng, settings.repeat_fraction)
         self._session_factory = session_factory
@@ -121,6 +126,14 @@ class LoadGenerator:
         with self._lock:
             self.outcomes[outcome] += 1
 
+    def _beat(self) -> None:
+        """A file it cannot write is logged once and dropped: the traffic matters more."""
+        try:
+            self._heartbeat.beat()
+        except OSError as exc:
+            logger.warning("heartbeat_unwritable", path=str(exc.filename), error=exc.strerror)
+            self._heartbeat.path = None
+
     def wait_until_ready(self) -> bool:
         """Poll ``/readyz`` once a second until it answers 200 (True) or the timeout (False)."""
         deadline = self._clock() + self.settings.ready_timeout_seconds
@@ -135,6 +148,7 @@ class LoadGenerator:
                 status: object = response.status_code
             except requests.RequestException as exc:
                 status = type(exc).__name__
+            self._beat()
             if self._clock() >= deadline:
                 logger.error("target_not_ready", target_url=self._base, last=status)
                 return False
@@ -165,6 +179,7 @@ class LoadGenerator:
             outcome = f"unexpected:{type(exc).__name__}"
         duration_ms = round((time.perf_counter() - start) * 1000.0, 3)
         self._count(outcome)
+        self._beat()
         log = logger.debug if outcome == "ok" else logger.warning
         log(
             "query_sent",

@@ -64,6 +64,7 @@ class Delivery:
 
     deliver: bool = True
     keep_annotations: bool = True
+    receiver: str = "alert-sink"
     posted: list[dict[str, Any]] = field(default_factory=list)
 
     def post(self, request: requests.PreparedRequest) -> Reply:
@@ -78,7 +79,9 @@ class Delivery:
         if self.deliver and len(self.posted) >= count:
             posted = self.posted[count - 1]
             annotations = posted["annotations"] if self.keep_annotations else {}
-            arrived.append({"labels": posted["labels"], "annotations": annotations})
+            arrived.append(
+                {"labels": posted["labels"], "annotations": annotations, "receiver": self.receiver}
+            )
         return 200, {}, json.dumps({"alerts": arrived})
 
 
@@ -135,6 +138,16 @@ def test_passes_when_the_test_alert_fires_and_resolves_with_its_annotations() ->
     assert result.evidence[-1].startswith("✓ and resolved")
     assert "endsAt" in delivery.posted[1]
     assert result.data["alerting_rules"] == len(COURSE_ALERTS)
+
+
+@responses.activate
+def test_the_receiver_is_named_without_the_operators_prefix() -> None:
+    """Through a prometheus-operator Alertmanager the sink records
+    `rag-lab/rag-observability-lab/alert-sink`: the check names it `alert-sink`, as on compose."""
+    result = alerts.run(lab(Delivery(receiver="rag-lab/rag-observability-lab/alert-sink")))
+    assert result.status is Status.PASS, result.evidence
+    assert result.data["receiver"] == "alert-sink"
+    assert "(receiver alert-sink)" in result.evidence[-2]
 
 
 @responses.activate

@@ -22,6 +22,7 @@ from lab.scenario.score import FLOOR, Score
 from lab.scenario.state import ScenarioState, StateError, StateStore
 from lab.spec import SPEC
 from sample_rag_app.pipeline.faults import RENAMED_LATENCY_METRIC, FaultConfig
+from tests.unit.lab.scenario.scenario_fakes import fake_lab
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -149,3 +150,26 @@ def test_cli_answers_bad_input_in_process(
     out = io.StringIO()
     assert run([*argv, "--state-dir", str(tmp_path)] if len(argv) > 1 else argv, out) == code
     assert says in out.getvalue()
+
+
+def test_silent_receiver_evidence_takes_the_name_without_the_operators_prefix(
+    tmp_path: Path,
+) -> None:
+    """On a prometheus-operator Alertmanager the dropping receiver is called
+    `<namespace>/<config>/null`; the learner may name it either way, and a receiver that
+    notifies someone is not offered."""
+    lab = fake_lab(tmp_path)
+    lab.alertmanager.config = yaml.safe_dump(
+        {
+            "receivers": [
+                {"name": "rag-lab/rag-observability-lab/null"},
+                {"name": "rag-lab/rag-observability-lab/alert-sink", "webhook_configs": [{}]},
+            ]
+        }
+    )
+    reader = SCENARIOS["silent-pager"].evidence
+    assert reader is not None
+    shown = reader(lab.lab)
+    assert scenario_variants.DROPPING_RECEIVER in shown
+    assert f"rag-lab/rag-observability-lab/{scenario_variants.DROPPING_RECEIVER}" in shown
+    assert "alert-sink" not in shown

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from lab.generate import alertmanager
-from lab.generate.kubernetes import alerting
+from lab.generate import alertmanager, kubernetes
+from lab.generate.kubernetes import alerting, monitoring
 from lab.spec import SPEC
+from tests import operator_assembly
 from tests.unit.lab.generate.conftest import Tool
 from tests.unit.lab.generate.kubernetes.conftest import Renders
 
@@ -43,22 +45,25 @@ def test_top_route_takes_exactly_the_lab_alerts(k8s: Renders) -> None:
     assert all(name.isalnum() for name in names)
 
 
-def test_inhibitions_are_the_compose_inhibitions(k8s: Renders) -> None:
-    """Critical silences warning of the same alert, and of the same SLO."""
-    translated = k8s.one("AlertmanagerConfig")["spec"]["inhibitRules"]
-    back = [
+def test_inhibitions_are_the_compose_inhibitions_scoped_to_the_lab(k8s: Renders) -> None:
+    """Critical silences warning of the same alert, and of the same SLO, as in compose; each
+    side also matches the lab's alert names (last)."""
+    spec = k8s.one("AlertmanagerConfig")["spec"]
+    (scope,) = spec["route"]["matchers"]
+
+    def back(matchers: list[dict[str, str]]) -> list[str]:
+        assert matchers[-1] == scope
+        return [f'{m["name"]}{m["matchType"]}"{m["value"]}"' for m in matchers[:-1]]
+
+    translated = [
         {
-            "source_matchers": [
-                f'{m["name"]}{m["matchType"]}"{m["value"]}"' for m in r["sourceMatch"]
-            ],
-            "target_matchers": [
-                f'{m["name"]}{m["matchType"]}"{m["value"]}"' for m in r["targetMatch"]
-            ],
+            "source_matchers": back(r["sourceMatch"]),
+            "target_matchers": back(r["targetMatch"]),
             "equal": r["equal"],
         }
-        for r in translated
+        for r in spec["inhibitRules"]
     ]
-    assert back == alertmanager.config(SPEC)["inhibit_rules"]
+    assert translated == alertmanager.config(SPEC)["inhibit_rules"]
 
 
 def test_every_receiver_posts_to_the_alert_sink_service_by_its_cluster_name(
@@ -92,35 +97,23 @@ def test_a_matcher_that_cannot_be_parsed_is_refused() -> None:
         alerting.matcher("severity critical")
 
 
-def _as_operator_would_assemble(k8s: Renders) -> dict[str, Any]:
-    """alertmanager.yml as prometheus-operator builds it from the AlertmanagerConfig with the
-    matcher strategy `None`: the cluster's root route (to a null receiver, as the chart's
-    default), the lab's route nested under it with `continue: true`, receiver names prefixed
-    with namespace/name/ (pkg/alertmanager/amcfg.go)."""
-    config = k8s.one("AlertmanagerConfig")
-    prefix = f"{SPEC.kubernetes.namespace}/{config['metadata']['name']}/"
+def _assembled(k8s: Renders, tmp_path: Path, tool: Tool) -> Path:
+    """The alertmanager.yml the operator would build (tests/operator_assembly.py), written
+    out and accepted by `amtool check-config`."""
+    strategy = k8s.files[monitoring.VALUES_PATH]["alertmanager"]["alertmanagerSpec"][
+        "alertmanagerConfigMatcherStrategy"
+    ]["type"]
+    config = operator_assembly.assemble(
+        k8s.one("AlertmanagerConfig"), SPEC.kubernetes.namespace, strategy
+    )
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(yaml.safe_dump(config))
+    checked = tool("amtool", "check-config", str(path))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    return path
 
-    def prefixed(route: dict[str, Any]) -> dict[str, Any]:
-        out = {**route, "receiver": prefix + route["receiver"]}
-        if "routes" in out:
-            out["routes"] = [prefixed(r) for r in out["routes"]]
-        return out
 
-    spec = config["spec"]
-    lab_route = prefixed(_as_compose(spec["route"])) | {"continue": True}
-    receivers = [
-        {
-            "name": prefix + r["name"],
-            "webhook_configs": [
-                {"url": h["url"], "send_resolved": h["sendResolved"]} for h in r["webhookConfigs"]
-            ],
-        }
-        for r in spec["receivers"]
-    ]
-    return {
-        "route": {"receiver": "null", "group_by": ["namespace"], "routes": [lab_route]},
-        "receivers": [{"name": "null"}, *receivers],
-    }
+PREFIX = f"{SPEC.kubernetes.namespace}/{alerting.CONFIG_NAME}/"
 
 
 def test_amtool_routes_lab_alerts_to_the_lab_and_others_past_it(
@@ -128,19 +121,17 @@ def test_amtool_routes_lab_alerts_to_the_lab_and_others_past_it(
 ) -> None:
     """In the config the operator would assemble, Alertmanager itself routes the test alert to
     the sink, the lab's alerts by severity, and another team's alert to the cluster's default."""
-    config = tmp_path / "alertmanager.yml"
-    config.write_text(yaml.safe_dump(_as_operator_would_assemble(k8s)))
-    checked = tool("amtool", "check-config", str(config))
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-    prefix = f"{SPEC.kubernetes.namespace}/{alerting.CONFIG_NAME}/"
+    config = _assembled(k8s, tmp_path, tool)
     synthetic = SPEC.routing.synthetic
     cases = [
-        ({"alertname": synthetic.alertname, "severity": "warning"}, prefix + "alert-sink"),
-        ({"alertname": "RagAppDown", "severity": "critical"}, prefix + "critical"),
-        ({"alertname": "RetryStorm", "severity": "warning"}, prefix + "warning"),
-        ({"alertname": "Watchdog", "severity": "none"}, prefix + "heartbeat"),
+        ({"alertname": synthetic.alertname, "severity": "warning"}, PREFIX + "alert-sink"),
+        ({"alertname": "RagAppDown", "severity": "critical"}, PREFIX + "critical"),
+        ({"alertname": "RetryStorm", "severity": "warning"}, PREFIX + "warning"),
+        # The chart's Watchdog reaches the lab's heartbeat, then the chart's own route.
+        ({"alertname": "Watchdog", "severity": "none"}, f"{PREFIX}heartbeat,null"),
         ({"alertname": "KubePodCrashLooping", "severity": "warning"}, "null"),
         ({"alertname": "RagAppDownstream", "severity": "critical"}, "null"),
+        (OTHER_TEAM_WARNING, "null"),
     ]
     for labels, receiver in cases:
         result = tool(
@@ -148,3 +139,115 @@ def test_amtool_routes_lab_alerts_to_the_lab_and_others_past_it(
             f"--verify.receivers={receiver}", *(f"{k}={v}" for k, v in labels.items()),
         )  # fmt: skip
         assert result.returncode == 0, (labels, result.stdout + result.stderr)
+
+
+# The chart's own NodeFilesystemSpaceFillingUp comes as a warning and as a critical.
+OTHER_TEAM_CRITICAL = {
+    "alertname": "NodeFilesystemSpaceFillingUp", "severity": "critical", "namespace": "monitoring",
+}  # fmt: skip
+OTHER_TEAM_WARNING = {
+    "alertname": "NodeFilesystemSpaceFillingUp", "severity": "warning", "namespace": "other",
+}  # fmt: skip
+
+
+Labels = dict[str, str]
+
+
+def _matching_sides(config: Path, tmp_path: Path, tool: Tool, labels: Labels) -> list[set[str]]:
+    """For each inhibit rule of `config`, which of its sides `labels` match, as amtool reads
+    the matchers: each side becomes a route (with `continue`) of a probe configuration, and
+    `amtool config routes test` names the routes the labels take."""
+    rules = yaml.safe_load(config.read_text())["inhibit_rules"]
+    routes = [
+        {"receiver": f"{i}-{side}", "matchers": rule[f"{side}_matchers"], "continue": True}
+        for i, rule in enumerate(rules)
+        for side in ("source", "target")
+    ]
+    probe = {
+        "route": {"receiver": "none", "routes": routes},
+        "receivers": [{"name": "none"}, *({"name": r["receiver"]} for r in routes)],
+    }
+    path = tmp_path / "inhibit-probe.yml"
+    path.write_text(yaml.safe_dump(probe))
+    result = tool(
+        "amtool", "config", "routes", "test", f"--config.file={path}",
+        *(f"{k}={v}" for k, v in labels.items()),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    taken = set(result.stdout.strip().split(","))
+    sides = ("source", "target")
+    return [{side for side in sides if f"{i}-{side}" in taken} for i in range(len(rules))]
+
+
+def _inhibiting_rules(
+    config: Path, tmp_path: Path, tool: Tool, source: Labels, target: Labels
+) -> list[int]:
+    """The inhibit rules by which a firing `source` mutes `target`, by Alertmanager's test:
+    the source matches the rule's source side, the target its target side, and both carry
+    the same value (or none) of each `equal` label."""
+    rules = yaml.safe_load(config.read_text())["inhibit_rules"]
+    as_source = _matching_sides(config, tmp_path, tool, source)
+    as_target = _matching_sides(config, tmp_path, tool, target)
+    return [
+        i
+        for i, rule in enumerate(rules)
+        if "source" in as_source[i]
+        and "target" in as_target[i]
+        and all(source.get(label) == target.get(label) for label in rule["equal"])
+    ]
+
+
+def test_another_teams_warning_is_muted_by_no_lab_rule_while_a_critical_fires(
+    k8s: Renders, tmp_path: Path, tool: Tool
+) -> None:
+    """With the matcher strategy None the operator adds no namespace matcher to the lab's
+    inhibit rules: a critical NodeFilesystemSpaceFillingUp in one namespace must not mute the
+    warning of the same name in another through them (only the chart's own rule could, and
+    it asks for the same namespace), nor may a lab critical mute it."""
+    config = _assembled(k8s, tmp_path, tool)
+    chart_rules = len(operator_assembly.CHART_DEFAULT_CONFIG["inhibit_rules"])
+    lab_critical = {"alertname": "RagAppDown", "severity": "critical"}
+    for source in (OTHER_TEAM_CRITICAL, lab_critical):
+        assert _inhibiting_rules(config, tmp_path, tool, source, OTHER_TEAM_WARNING) == []
+    # The chart's rule still mutes the warning in the critical's own namespace: the probe
+    # can see an inhibition, and the lab's rules are not among those that cause it.
+    same_namespace = OTHER_TEAM_WARNING | {"namespace": OTHER_TEAM_CRITICAL["namespace"]}
+    assert _inhibiting_rules(config, tmp_path, tool, OTHER_TEAM_CRITICAL, same_namespace) == [
+        i for i in range(chart_rules)
+    ]
+
+
+def test_the_lab_inhibitions_still_mute_the_lab_warnings(
+    k8s: Renders, tmp_path: Path, tool: Tool
+) -> None:
+    """Scoped to the lab's alert names, each compose inhibition still works on the lab's own
+    alerts: a paging burn-rate alert mutes the SLO ticket, a critical its same-named warning."""
+    config = _assembled(k8s, tmp_path, tool)
+    chart_rules = len(operator_assembly.CHART_DEFAULT_CONFIG["inhibit_rules"])
+    slo = {"slo": SPEC.slo.name}
+    page = {"alertname": "RagErrorBudgetBurnFast", "severity": "critical", **slo}
+    ticket = {"alertname": "RagErrorBudgetBurnTicket", "severity": "warning", **slo}
+    assert _inhibiting_rules(config, tmp_path, tool, page, ticket) == [chart_rules + 1]
+    critical = {"alertname": "HighP95Latency", "severity": "critical"}
+    warning = {"alertname": "HighP95Latency", "severity": "warning"}
+    # The chart's rule (equal namespace and alertname, both without a namespace) also does.
+    assert _inhibiting_rules(config, tmp_path, tool, critical, warning) == [0, chart_rules]
+    # Another team's alert carrying the lab's SLO label is out of the lab's reach.
+    foreign = {"alertname": "CheckoutErrorBudgetBurn", "severity": "warning", **slo}
+    assert _inhibiting_rules(config, tmp_path, tool, page, foreign) == []
+
+
+def test_inhibit_rules_match_only_the_lab_alerts(k8s: Renders) -> None:
+    """Both sides of every inhibit rule name the lab's alerts, as the top route does."""
+    spec = k8s.one("AlertmanagerConfig")["spec"]
+    (scope,) = spec["route"]["matchers"]
+    for rule in spec["inhibitRules"]:
+        assert scope in rule["sourceMatch"]
+        assert scope in rule["targetMatch"]
+
+
+def test_no_render_uses_yaml_anchors() -> None:
+    """A matcher repeated as one object would be dumped as `&id001`/`*id001`: valid YAML, but
+    unreadable, and a trap for whoever patches one occurrence with kustomize."""
+    for generated in kubernetes.render(SPEC):
+        assert not re.search(r"[&*]id\d{3}\b", generated.content), generated.path

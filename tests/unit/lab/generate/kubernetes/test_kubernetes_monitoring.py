@@ -129,14 +129,21 @@ def test_rule_and_monitor_carry_the_release_label_kube_prometheus_stack_selects(
 
 
 def test_chart_values_point_alertmanager_and_grafana_at_the_lab(k8s: Renders) -> None:
-    """The values file selects the lab's namespace for AlertmanagerConfigs and names the
+    """The values file sets the matcher strategy the lab's route relies on and names the
     datasource uid the dashboard's panels use."""
     values = k8s.files[monitoring.VALUES_PATH]
     spec = values["alertmanager"]["alertmanagerSpec"]
-    namespace = k8s.one("Namespace")["metadata"]["name"]
-    assert spec["alertmanagerConfigNamespaceSelector"] == {
-        "matchLabels": {"kubernetes.io/metadata.name": namespace}
-    }
     assert spec["alertmanagerConfigMatcherStrategy"] == {"type": "None"}
     assert values["grafana"]["sidecar"]["datasources"]["uid"] == SPEC.datasource_uid
     assert "exemplar-storage" in values["prometheus"]["prometheusSpec"]["enableFeatures"]
+
+
+def test_chart_values_leave_alertmanager_config_discovery_to_every_namespace(
+    k8s: Renders,
+) -> None:
+    """The chart's default namespace selector, `{}`, already takes the lab's AlertmanagerConfig
+    (prometheus-operator reads only a null selector as "its own namespace"); any selector
+    the lab set would narrow discovery for every other team's AlertmanagerConfig too."""
+    spec = k8s.files[monitoring.VALUES_PATH]["alertmanager"]["alertmanagerSpec"]
+    assert "alertmanagerConfigNamespaceSelector" not in spec
+    assert "alertmanagerConfigSelector" not in spec

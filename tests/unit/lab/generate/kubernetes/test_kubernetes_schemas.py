@@ -20,10 +20,12 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from lab.generate.kubernetes import _common
 from tests.unit.lab.generate.kubernetes.conftest import KubeLoader, Renders, Resource
 
 CRDS = Path(__file__).parent / "crds"
-OPERATOR_VERSION = "0.93.1"
+# The versions the renders name as read against are the vendored CRDs' (checked below).
+OPERATOR_VERSION = _common.OPERATOR_VERSION.removeprefix("v")
 # kube-prometheus-stack's `kubeVersion: ">=1.25.0-0"`, and the newest schemas shipped.
 KUBERNETES_VERSIONS = ("1.25.0", "1.37.0")
 OPERATOR_GROUP = "monitoring.coreos.com"
@@ -157,7 +159,8 @@ def test_the_core_check_refuses_a_broken_copy(k8s: Renders) -> None:
 
 
 def test_vendored_crds_are_the_ones_recorded_in_their_readme() -> None:
-    """Each CRD file is byte for byte the recorded one, of the operator version named."""
+    """Each CRD file is byte for byte the recorded one, of the operator and chart versions the
+    renders say they were read against."""
     recorded = dict(
         (name, digest)
         for digest, name in re.findall(
@@ -170,4 +173,6 @@ def test_vendored_crds_are_the_ones_recorded_in_their_readme() -> None:
         assert hashlib.sha256(path.read_bytes()).hexdigest() == recorded[path.name], path.name
         annotations = _load(path)["metadata"]["annotations"]
         assert annotations["operator.prometheus.io/version"] == OPERATOR_VERSION
-    assert f"v{OPERATOR_VERSION}" in (CRDS / "README.md").read_text()
+    readme = (CRDS / "README.md").read_text()
+    assert f"v{OPERATOR_VERSION}" in readme
+    assert f"kube-prometheus-stack {_common.CHART_VERSION}" in readme

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import yaml
 from lab.generate import kubernetes
 from lab.generate.kubernetes import workloads
 from lab.spec import SPEC
+from sample_rag_app.services.loadgen import heartbeat as heartbeat_module
 from tests.image_pins import pinned_image
 from tests.unit.lab.generate.kubernetes.conftest import Renders, Resource
 
@@ -153,7 +156,7 @@ def test_namespace_enforces_the_restricted_pod_security_standard(k8s: Renders) -
 
 def test_the_spec_target_moves_every_object_that_names_it() -> None:
     """Another namespace, release and replica count in the spec reach the kustomizations, the
-    sink's URL, the chart values, the release labels and the app's replicas."""
+    sink's URL, the chart values' note, the release labels and the app's replicas."""
     target = replace(SPEC.kubernetes, namespace="team-a", release="monitoring", app_replicas=3)
     files = {f.path: f.content for f in kubernetes.render(replace(SPEC, kubernetes=target))}
     docs = {path: yaml.safe_load(text) for path, text in files.items()}
@@ -161,9 +164,8 @@ def test_the_spec_target_moves_every_object_that_names_it() -> None:
     assert {k["namespace"] for k in kustomizations} == {"team-a"}
     webhook = docs["alertmanager/kubernetes/alertmanagerconfig.yaml"]["spec"]["receivers"][0]
     assert webhook["webhookConfigs"][0]["url"] == "http://alert-sink.team-a.svc:9095/webhook"
-    values = docs["prometheus/kubernetes/kube-prometheus-stack-values.yaml"]
-    selector = values["alertmanager"]["alertmanagerSpec"]["alertmanagerConfigNamespaceSelector"]
-    assert selector == {"matchLabels": {"kubernetes.io/metadata.name": "team-a"}}
+    # The values only say why they need no namespace selector, naming the namespace.
+    assert 'namespace="team-a"' in files["prometheus/kubernetes/kube-prometheus-stack-values.yaml"]
     assert docs["sample_rag_app/kubernetes/namespace.yaml"]["metadata"]["name"] == "team-a"
     for path in (
         "prometheus/kubernetes/prometheusrule.yaml",
@@ -172,3 +174,33 @@ def test_the_spec_target_moves_every_object_that_names_it() -> None:
         assert docs[path]["metadata"]["labels"]["release"] == "monitoring"
     assert docs["sample_rag_app/kubernetes/app-deployment.yaml"]["spec"]["replicas"] == 3
     assert not any("rag-lab" in text for text in files.values())
+
+
+def _probe_passes(probe: dict[str, Any], heartbeat: Path) -> bool:
+    """Run the probe's command here, on `heartbeat` in place of the loadgen's file."""
+    command = [
+        part.replace(str(heartbeat_module.HEARTBEAT_FILE), str(heartbeat))
+        for part in probe["exec"]["command"]
+    ]
+    return subprocess.run(command, capture_output=True, check=False).returncode == 0
+
+
+def test_loadgen_probes_pass_exactly_while_its_heartbeat_is_current(
+    k8s: Renders, tmp_path: Path
+) -> None:
+    """The startup and liveness probes read the file the generator renews: they pass while
+    the time in it is ahead, fail once it has passed or before there is one; a beat outlasts
+    two liveness periods, so a healthy loadgen never misses one."""
+    container = _container(k8s.one("Deployment", "loadgen"))
+    heartbeat = tmp_path / "alive"
+    for name in ("startupProbe", "livenessProbe"):
+        probe = container[name]
+        assert not _probe_passes(probe, heartbeat), "no file yet"
+        heartbeat_module.Heartbeat(heartbeat, 60).beat()
+        assert _probe_passes(probe, heartbeat)
+        heartbeat.write_text(f"{int(time.time()) - 1}\n")
+        assert not _probe_passes(probe, heartbeat)
+        heartbeat.unlink()
+    period = container["livenessProbe"]["periodSeconds"]
+    assert 2 * period <= heartbeat_module.HEARTBEAT_MIN_SECONDS
+    assert "readinessProbe" not in container
