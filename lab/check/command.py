@@ -20,7 +20,12 @@ if TYPE_CHECKING:
 
 
 def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
-    from lab.check.logsource import FileLogSource, StreamLogSource
+    from lab.check.logsource import (
+        CommandLogSource,
+        ContainerLogSource,
+        FileLogSource,
+        StreamLogSource,
+    )
     from lab.check.report import render_json, render_text
     from lab.check.runner import CHECKS, CheckOptions, run_checks
 
@@ -41,6 +46,10 @@ def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
         source = FileLogSource(args.logs_file)
     elif args.logs_stdin:
         source = StreamLogSource()
+    elif args.logs_command:
+        source = CommandLogSource(args.logs_command)
+    elif args.logs_container:
+        source = ContainerLogSource(args.logs_container)
     options = CheckOptions(
         only=only,
         send_test_alert=not args.no_test_alert,
@@ -128,6 +137,18 @@ def add(subparsers: Subparsers) -> None:
         "--logs-stdin",
         action="store_true",
         help="read the app's logs from standard input and trace the latest request in them",
+    )
+    logs.add_argument(
+        "--logs-command",
+        metavar="COMMAND",
+        help="read the app's logs from a command's output, e.g. 'kubectl logs deploy/rag' "
+        "(run without a shell; the target file's logs.kind: command)",
+    )
+    logs.add_argument(
+        "--logs-container",
+        metavar="NAME",
+        help="read the app's logs from a container by name, for a stack compose does not "
+        "run (the target file's logs.kind: container)",
     )
     parser.add_argument("--baseline-window", metavar="RANGE", help="PromQL range, default 15m")
     parser.add_argument(

@@ -96,7 +96,7 @@ def _check(ctx: LabContext, target: Target, spec: Spec, evidence: Evidence) -> S
     evidence.add(f"✓ datasource {prometheus.name!r} ({prometheus.uid}) OK: {message}")
 
     if target.grafana.panels_file is not None:
-        dashboard = _panels_file(target, known, prometheus, ctx)
+        dashboard = _panels_file(target.grafana.panels_file, target, known, prometheus, ctx)
         where = f"the panels of {target.grafana.panels_file}"
     else:
         dashboard = _find_dashboard(ctx, target, spec, known, prometheus)
@@ -265,12 +265,11 @@ def _spec_expr(title: str) -> str:
 
 
 def _panels_file(
-    target: Target, known: list[Datasource], prometheus: Datasource, ctx: LabContext
+    path: Path, target: Target, known: list[Datasource], prometheus: Datasource, ctx: LabContext
 ) -> Dashboard:
     """The course's grafana_panels_spec.json ({"dashboard": {...}}, as its notebook writes
-    it) or a dashboard exported from Grafana (the model itself)."""
-    path = target.grafana.panels_file
-    assert path is not None
+    it) or a dashboard exported from Grafana (the model itself); a relative path is read
+    from beside the target file."""
     if not path.is_absolute() and target.source is not None:
         path = target.source.parent / path
     fix = f"point grafana.panels_file in {target_file(target)} at the JSON file the course's "
@@ -298,7 +297,7 @@ def _without_grafana(ctx: LabContext, target: Target, spec: Spec, evidence: Evid
     """What the panels would show, from Prometheus itself: the lab's panels on the lab's
     stack, the course's panel file when the target names one, else the four key queries."""
     if target.grafana.panels_file is not None:
-        dashboard = _panels_file(target, [], _NO_GRAFANA, ctx)
+        dashboard = _panels_file(target.grafana.panels_file, target, [], _NO_GRAFANA, ctx)
         key = _key_panels(dashboard, f"the panels of {target.grafana.panels_file}", target)
         checked = [
             (p.title, [q.expr for q in p.queries], p.queries[0].step_seconds) for p in key.values()

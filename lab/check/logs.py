@@ -208,11 +208,6 @@ def read_exemplars(text: str, labels: tuple[str, ...] = ("correlation_id",)) -> 
     return Exemplars(frozenset(ids), openmetrics)
 
 
-def exemplar_ids(text: str) -> set[str]:
-    """Correlation ids carried as exemplars on the latency histogram's buckets."""
-    return set(read_exemplars(text).ids)
-
-
 def run(ctx: LabContext, source: LogSource, *, send_query: bool = True) -> CheckResult:
     """With `send_query` false (logs piped in), the latest request in the logs is traced."""
     target = target_of(ctx)
@@ -390,9 +385,9 @@ def _check_fresh(ctx: LabContext, target: Target, source: LogSource, evidence: E
         )
     served_by = f", served by replica {reply.served_by}" if reply.served_by else ""
     if followed == sent:
-        said = f" (echoed in {where})" if where else " (the reply names no id: following it)"
+        said = f", echoed in the reply's {where}" if where else " (the reply names no id)"
         evidence.add(
-            f"✓ query sent with correlation id {sent} in {header}{said}{served_by}",
+            f"✓ query sent with correlation id {sent}{said}{served_by}",
             correlation_id=sent,
             replica=reply.served_by,
         )
@@ -415,13 +410,23 @@ def _check_fresh(ctx: LabContext, target: Target, source: LogSource, evidence: E
         trace = poll_until(complete_trace, timeout=10, interval=0.5, describe="the request's logs")
     except Timeout:
         trace = trace_request(_read(source, started), followed, shape)
-    if not trace.events and not trace.not_json and not trace.without_id and not where:
+    if not trace.events and not trace.not_json and not trace.without_id:
+        if not where:
+            raise CheckFailed(
+                f"nothing in {source.description} mentions {sent}, and the reply named no id "
+                "of its own to follow instead",
+                fix=f"reuse the incoming {header} as the request's id, or return the id the "
+                f"app gives it (a {header} header, or a body field {shape.describe_fields()}); "
+                f"another header goes in logs.correlation_header of {target_file(target)}",
+            )
         raise CheckFailed(
-            f"nothing in {source.description} mentions {sent}, and the reply named no id of "
-            "its own to follow instead",
-            fix=f"reuse the incoming {header} as the request's id, or return the id the app "
-            f"gives it (a {header} header, or a body field {shape.describe_fields()}); another "
-            f"header goes in logs.correlation_header of {target_file(target)}",
+            f"no line in {source.description} mentions {followed}, the id the reply gave in "
+            f"its {where}",
+            fix="bind correlation_id with structlog.contextvars in the request middleware"
+            if target.own_stack
+            else f"put the request's id in every line of the request as "
+            f"{shape.describe_fields()}; logs written elsewhere go in logs.source of "
+            f"{target_file(target)}",
         )
     _report_defects(trace, source, target)
     evidence.add(

@@ -527,11 +527,19 @@ def parse_dashboard(
                 )
             )
         panels.append(Panel(int(item.get("id") or 0), str(item.get("title") or ""), tuple(queries)))
+    shown = [
+        f"${name} = {'|'.join(var.values) or '(none)'}"
+        for name, var in found.items()
+        if var.type not in ("datasource", "constant")
+    ]
+    notes = ([f"variables as a viewer sees them: {', '.join(shown)}"] if shown else []) + [
+        *resolver.notes
+    ]
     return Dashboard(
         uid=str(raw.get("uid") or ""),
         title=str(raw.get("title") or ""),
         time_from=time_from,
         time_to=time_to,
         panels=tuple(panels),
-        notes=tuple(resolver.notes),
+        notes=tuple(notes),
     )

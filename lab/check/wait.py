@@ -10,19 +10,30 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TextIO
 
 from lab.kit.exit_codes import ExitCode
 from lab.kit.options import Subparsers, add_endpoint_flags, seconds, settings_from
+from lab.kit.settings import LabSettings
 
 
 def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
+    ready = wait_for_stack(
+        settings_from(args), timeout=args.timeout, without=args.without or (), out=out
+    )
+    return ExitCode.OK if ready else ExitCode.FAILED
+
+
+def wait_for_stack(
+    settings: LabSettings, *, timeout: float, without: Iterable[str] = (), out: TextIO
+) -> bool:
+    """Wait up to `timeout` seconds, printing each service as it becomes ready; False (and
+    what each still misses) at the deadline. The notebook's first cell calls it too."""
     from lab.kit.context import LabContext
     from lab.kit.polling import Timeout, poll_until
     from lab.spec import SPEC
 
-    settings = settings_from(args)
     lab = LabContext.from_settings(settings)
     target = lab.target
 
@@ -75,7 +86,7 @@ def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
         "grafana": grafana_provisioned if target.own_stack else grafana_datasource_ok,
     }
     # What the target says the stack does not have is not waited for either.
-    left_out = set(args.without or [])
+    left_out = set(without)
     if target.alert_sink_url is None:
         left_out.add("alert-sink")
     if target.grafana.url is None or not settings.check_grafana:
@@ -101,17 +112,18 @@ def handle(args: argparse.Namespace, out: TextIO) -> ExitCode:
         out.flush()
         return not pending
 
-    print(f"waiting up to {args.timeout:.0f}s for: {', '.join(pending)}", file=out)
+    print(f"waiting up to {timeout:.0f}s for: {', '.join(pending)}", file=out)
     try:
-        poll_until(all_ready, timeout=args.timeout, describe="the lab")
+        poll_until(all_ready, timeout=timeout, describe="the lab")
     except Timeout:
-        print(f"✗ not ready after {args.timeout:.0f}s:", file=out)
+        print(f"✗ not ready after {timeout:.0f}s:", file=out)
         for name in pending:
             print(f"  · {name}: {missing[name]}", file=out)
-        print("see `docker compose ps` and `docker compose logs SERVICE`", file=out)
-        return ExitCode.FAILED
+        if target.own_stack:
+            print("see `docker compose ps` and `docker compose logs SERVICE`", file=out)
+        return False
     print(f"lab ready in {time.monotonic() - started:.0f}s", file=out)
-    return ExitCode.OK
+    return True
 
 
 def add(subparsers: Subparsers) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import sys
 
 import responses
+from requests import PreparedRequest
 
 from lab.cli import run
 from lab.kit.exit_codes import ExitCode
@@ -57,3 +59,21 @@ def test_check_wait_refuses_logs_from_a_pipe() -> None:
     out = io.StringIO()
     assert run(["check", "--wait", "30", "--logs-stdin"], out) == ExitCode.USAGE
     assert "--logs-file" in out.getvalue()
+
+
+@responses.activate
+def test_check_reads_the_logs_from_the_command_given() -> None:
+    """`--logs-command` is the log source of check 4: a command that fails is the check's
+    failure, naming the command (and not a traceback)."""
+
+    def answer(request: PreparedRequest) -> tuple[int, dict[str, str], str]:
+        cid = str(request.headers["X-Correlation-ID"])
+        return 200, {"X-Correlation-ID": cid}, '{"answer": "x"}'
+
+    responses.add_callback(responses.POST, f"{URLS['app']}/query", callback=answer)
+    responses.get(f"{URLS['app']}/metrics", body="# EOF\n")
+    command = f'{sys.executable} -c "raise SystemExit(3)"'
+    out = io.StringIO()
+    code = run(["check", *FLAGS, "--only", "logs", "--logs-command", command], out)
+    assert code is ExitCode.FAILED, out.getvalue()
+    assert f"✗ `{command}` exited 3" in out.getvalue()

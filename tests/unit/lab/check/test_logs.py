@@ -14,7 +14,7 @@ from requests import PreparedRequest
 from structlog.testing import capture_logs
 
 from lab.check import logs
-from lab.check.logs import exemplar_ids, latest_full_trace, trace_request
+from lab.check.logs import latest_full_trace, read_exemplars, trace_request
 from lab.check.logsource import FileLogSource
 from lab.check.result import Status
 from lab.kit.context import LabContext
@@ -102,7 +102,7 @@ def test_exemplar_ids_come_from_the_latency_histogram_only() -> None:
         "other_seconds_sum 0.1\n"
         "# EOF\n"
     )
-    assert exemplar_ids(text) == {"abc", "def"}
+    assert read_exemplars(text).ids == {"abc", "def"}
 
 
 def test_an_unreadable_log_file_fails_with_a_fix_not_its_path(tmp_path: Path) -> None:

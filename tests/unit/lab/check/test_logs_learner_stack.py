@@ -92,6 +92,7 @@ class CourseApp:
     metrics: str
     id_field: str = "request_id"
     messages: tuple[str, ...] = COURSE_MESSAGES
+    log_ids: bool = True  # False: the lines carry no id at all
     reply_header: str | None = None
     ids: list[str] = field(default_factory=list)
 
@@ -102,7 +103,8 @@ class CourseApp:
         with self.log.open("a") as out:
             for message in self.messages:
                 record = {"level": "INFO", "message": message}
-                out.write(json.dumps(record | {self.id_field: request_id}) + "\n")
+                ids = {self.id_field: request_id} if self.log_ids else {}
+                out.write(json.dumps(record | ids) + "\n")
         headers = {self.reply_header: request_id} if self.reply_header else {}
         body = {"response": "Correlation ids join log lines."}
         if not self.reply_header:
@@ -295,3 +297,18 @@ def test_a_command_source_reads_both_streams_and_reports_its_failures() -> None:
             datetime.now(UTC)
         )
     assert "t.yaml" in failed.value.fix
+
+
+@responses.activate
+def test_logs_without_the_id_the_reply_gave_fail_naming_the_target_file(
+    tmp_path: Path, default_registry_text: str
+) -> None:
+    """The reply names request_id, but no log line carries it (the app stopped binding it):
+    FAIL saying so, the fix naming the field and the learner's target file."""
+    CourseApp(tmp_path / "app.log", default_registry_text, log_ids=False).serve()
+    result = run(learner(tmp_path))
+    assert result.status is Status.FAIL
+    assert "no line in log file" in result.evidence[-1]
+    assert "the id the reply gave in its body field 'request_id'" in result.evidence[-1]
+    assert "as request_id" in (result.fix or "")
+    assert str(tmp_path / "lab-target.yaml") in (result.fix or "")

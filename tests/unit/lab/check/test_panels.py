@@ -162,6 +162,7 @@ def test_the_learner_dashboard_is_read_as_grafana_would_query_it() -> None:
         "cost": "Cost Accumulation",
     }
     assert board.notes == (
+        "variables as a viewer sees them: $job = rag_pipeline, $instance = app:8000",
         "datasource ${DS_PROMETHEUS} resolved to 'Prometheus' (PBFA97CFB590B2093)",
     )
 
