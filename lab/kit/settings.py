@@ -43,8 +43,9 @@ def _promql_range(value: str) -> str:
 
 ServiceUrl = Annotated[str, AfterValidator(_service_url)]
 PromqlRange = Annotated[str, AfterValidator(_promql_range)]
-#: Seconds to wait for something: finite and above zero (0, nan and inf never end well).
-Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+#: Seconds to wait for something: above zero and at most a day (0, nan, inf and 1e10 never
+#: end well: the HTTP client overflows on the last).
+Seconds = Annotated[float, Field(gt=0, le=24 * 3600, allow_inf_nan=False)]
 
 
 class LabSettings(BaseSettings):
