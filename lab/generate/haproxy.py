@@ -48,10 +48,14 @@ def render_config(spec: Spec) -> str:
     backend = balancer.backend
     errors = "\n".join(_error(*e) for e in ERRORS)
     has_id = f"{{ req.hdr({CORRELATION_HEADER}) -m found }}"
-    # Checked every interval, out at the first failure and back at the first success; the
-    # address re-read from DNS; a slot starts empty (no replica resolved yet is no error).
+    # Checked every interval, out after three failed checks and back after two good ones
+    # (HAProxy's defaults): with `fall 1`, one slow check on a loaded machine took the only
+    # replica out and the gateway answered 503 to everything (the harsh experiment's
+    # latency spike did, in CI). A request to a replica that died meanwhile is retried on
+    # another (`retry-on`). The address is re-read from DNS; a slot starts empty (no replica
+    # resolved yet is no error).
     server_options = (
-        f"check inter {balancer.check_interval} fall 1 rise 1"
+        f"check inter {balancer.check_interval} fall 3 rise 2"
         f" resolvers {RESOLVERS} resolve-prefer ipv4 init-addr none"
     )
     return f"""{HEADER}
