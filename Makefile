@@ -13,7 +13,7 @@ INSTALLED := $(VENV)/.installed
 # the Kubernetes pods' and the two scenario groups); the suite warns when a new one needs one more.
 # Each worker loads pytest's plugins: the fuzzers' (schemathesis, hypothesis), used only by
 # tests/unit and bench/, would cost every one of them a second of CPU at the start.
-INTEGRATION_WORKERS ?= 13
+INTEGRATION_WORKERS ?= 11
 PARALLEL_STACKS := -n $(INTEGRATION_WORKERS) --dist loadgroup -p no:schemathesis -p no:hypothesispytest
 
 .PHONY: help venv lock lock-check doctor up down logs ps test test-unit test-reliability test-integration test-extended check check-in-compose generate lint format offline-images clean
