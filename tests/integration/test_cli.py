@@ -18,6 +18,23 @@ from tests.integration.conftest import ROOT, Stack
 NOTEBOOK = ROOT / "lab" / "notebooks" / "bridge_m2_3_to_m2_4.ipynb"
 
 
+def run_notebook(directory: Path, *, timeout: int) -> str:
+    """Execute the bridge notebook top to bottom in `directory`; the text its cells printed."""
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": directory}},
+    ).execute()
+    return "\n".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+    )
+
+
 def endpoint_flags(stack: Stack) -> list[str]:
     return [
         "--app-url", stack.urls["app"],
@@ -80,16 +97,7 @@ def test_the_bridge_notebook_runs_every_check_for_real(
         if value is not None:
             monkeypatch.setenv(f"LAB_{name.upper()}", str(value))
     monkeypatch.setenv("LAB_ADMIN_TOKEN", own_stack.admin_token)  # the closing experiment needs it
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(
-        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
-    ).execute()
-    text = "\n".join(
-        output.get("text", "")
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.get("outputs", [])
-    )
+    text = run_notebook(tmp_path, timeout=600)
     for check in ("1. Prometheus scrapes the app", "3. Alert rules", "4. A request can be traced"):
         assert f"✓ {check}" in text, text
     assert "0 failed" in text

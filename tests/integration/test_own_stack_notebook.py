@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
-from tests.integration.test_cli import NOTEBOOK
+from tests.integration.test_cli import run_notebook
 from tests.integration.test_own_stack import Learner, learner
 
 __all__ = ["learner"]  # the learner's stack, a fixture of its own in this module
@@ -23,16 +21,7 @@ def test_the_notebook_runs_every_check_against_the_learners_stack(
     waits without the lab's sink or a Grafana, passes checks 1, 3, 4 and 5, skips check 2's
     Grafana part saying why, and skips the practice and experiment cells saying why."""
     monkeypatch.setenv("LAB_TARGET_FILE", str(learner.target_file))
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(
-        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
-    ).execute()
-    text = "\n".join(
-        output.get("text", "")
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.get("outputs", [])
-    )
+    text = run_notebook(tmp_path, timeout=300)
     assert "checking my M2.3 stack" in text, text
     assert "alert-sink" not in text.split("✓ 1.")[0], text  # not waited for
     for check in ("1. Prometheus scrapes the app", "3. Alert rules", "4. A request can be traced"):
