@@ -146,6 +146,11 @@ def read_target_file(path: Path) -> dict[str, Any]:
             f"cannot read the target file {path}: {exc.strerror}; write one with "
             "`lab target discover`, or point --target / LAB_TARGET_FILE at yours"
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise TargetFileError(
+            f"{path} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8 "
+            "or write a new one with `lab target discover`"
+        ) from None
     except yaml.YAMLError as exc:
         raise TargetFileError(f"{path} is not valid YAML: {exc}") from exc
     if data is None:

@@ -93,3 +93,12 @@ def test_the_cli_reports_a_bad_file_without_a_traceback(
         run(["check", "--target", str(path), "--only", "scrape"], io.StringIO()) is ExitCode.USAGE
     )
     assert "scrape_jobb" in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_utf8_is_named_with_the_fix(tmp_path: Path) -> None:
+    """A target file of other bytes is an error naming the file, not a UnicodeDecodeError."""
+    path = tmp_path / "t.yaml"
+    path.write_bytes(b"\xff\xfe scrape_job: x\n")
+    with pytest.raises(TargetFileError, match="not UTF-8") as caught:
+        load_target(LabSettings(target_file=path))
+    assert str(path) in str(caught.value)
